@@ -1,0 +1,74 @@
+"""Typed errors with a message a person can act on. No Textual import."""
+
+from __future__ import annotations
+
+
+class InspectorError(Exception):
+    """Base class: `message` says what failed, `hint` what to do about it."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class UsageError(InspectorError):
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A setting is wrong (no token, plain http to a remote host, unreadable token file)."""
+
+
+class FetchError(InspectorError):
+    """The run could not be fetched. `retryable` tells a poller whether to try again."""
+
+    retryable = False
+
+    def __init__(self, message: str, hint: str = "", *, status_code: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.status_code = status_code
+
+
+class UnauthorizedError(FetchError):
+    pass
+
+
+class ForbiddenError(FetchError):
+    pass
+
+
+class NotFoundError(FetchError):
+    pass
+
+
+class RateLimitedError(FetchError):
+    retryable = True
+
+    def __init__(
+        self, message: str, hint: str = "", *, status_code: int | None = 429,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class ServerError(FetchError):
+    retryable = True
+
+
+class RequestError(FetchError):
+    """Another 4xx answer."""
+
+
+class NetworkError(FetchError):
+    retryable = True
+
+
+class InvalidResponseError(FetchError):
+    """The body is not a GET-run response (not JSON, no `run` object, an HTML page...)."""

@@ -1,0 +1,693 @@
+"""The run graph: nodes, edges with their meaning, per-node outcome, and the display tree.
+
+Pure Python (no Textual). `RunGraph.build(parsed)` turns a parsed response into:
+
+* `states`: one `NodeState` per node (its executions in order, aggregate status, attempts,
+  credits, first error, duration, child runs, which child was taken);
+* `root`: a tree of `TreeItem`s that `--print`, `--json` and the TUI all render.
+
+Display rules (the way steps stand in `argo get`): a sequence stays flat, so a node's single
+ordinary successor sits at the node's own depth. Nesting happens only where the graph
+branches: routing nodes' labelled children, fallback edges and group sub-graphs. Where the
+branches of a routing node join again (its immediate post-dominator), the walk continues at
+the routing node's depth, and each branch ends with a reference to the join. A node reached
+from several parents is shown in full once and as a reference elsewhere, so the walk ends
+even on cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import (
+    ACTIVE_STATUSES,
+    FAILED_STATUSES,
+    TERMINAL_STATUSES,
+    Anomaly,
+    Execution,
+    Node,
+    ParsedResponse,
+    RunResponse,
+)
+
+NOT_REACHED = "not_reached"
+"""Aggregate status of a node with no execution."""
+IN_CHILD_RUNS = "in_child_runs"
+"""Aggregate status of a group sub-graph node: it runs inside the group's child runs."""
+
+ROUTING_ACTIONS = frozenset({"branch", "switch", "split", "filter"})
+
+
+class EdgeKind(str, Enum):
+    NEXT = "next"
+    ROUTE = "route"
+    FALLBACK = "fallback"
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str | None
+    kind: EdgeKind
+    index: int | None
+    label: str | None
+    taken: bool | None = None
+    """True: the run went this way. False: the source ran and went elsewhere. None: unknown."""
+    continues: bool = False
+    """For a fallback edge: whether `fallbackOnFailure` lets the run go on."""
+
+
+@dataclass
+class NodeState:
+    """A node and what happened to it in this run."""
+
+    uuid: str
+    node: Node | None
+    """None for executions whose node is not in the graph."""
+    scope: str | None = None
+    """The uuid of the group node whose sub-graph holds this node (None: the top level)."""
+    executions: list[Execution] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
+    status: str = NOT_REACHED
+    attempts: int = 0
+    credits: float = 0.0
+    first_error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    child_runs: list[str] = field(default_factory=list)
+    taken_indexes: list[int] = field(default_factory=list)
+    sub_nodes: int = 0
+    """For a group node: how many nodes its `config._nodes` sub-graph has."""
+
+    @property
+    def slug(self) -> str | None:
+        if self.node is not None and self.node.slug:
+            return self.node.slug
+        for execution in self.executions:
+            if execution.node_slug:
+                return execution.node_slug
+        return None
+
+    @property
+    def title(self) -> str:
+        """Name, else slug, else uuid: what a person calls this node."""
+        if self.node is not None and self.node.name:
+            return self.node.name
+        return self.slug or self.uuid
+
+    @property
+    def kind(self) -> str | None:
+        if self.node is not None and self.node.kind:
+            return self.node.kind
+        return self.executions[0].node_kind if self.executions else None
+
+    @property
+    def action(self) -> str | None:
+        if self.node is not None and self.node.action_slug:
+            return self.node.action_slug
+        if self.node is not None:
+            for value in (self.node.template_slug, self.node.integration_slug):
+                if value:
+                    return value
+        return self.executions[0].node_action_slug if self.executions else None
+
+    @property
+    def kind_action(self) -> str:
+        return "/".join(part for part in (self.kind, self.action) if part) or "?"
+
+    @property
+    def is_routing(self) -> bool:
+        return self.kind == "native" and self.action in ROUTING_ACTIONS
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max((self.finished_at - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def fallback_edge(self) -> Edge | None:
+        for edge in self.edges:
+            if edge.kind is EdgeKind.FALLBACK:
+                return edge
+        return None
+
+    @property
+    def fallback_took_over(self) -> bool:
+        edge = self.fallback_edge
+        return bool(self.failed and edge is not None and edge.taken)
+
+
+class ItemKind(str, Enum):
+    NODE = "node"
+    """A node shown in full."""
+    REF = "ref"
+    """A node shown in full elsewhere."""
+    EDGE = "edge"
+    """A labelled edge (yes/no, route, A/B, if true, on failure) holding the branch below."""
+    SECTION = "section"
+    """A heading: a group's sub-graph, unreachable nodes, anomalies..."""
+    NOTE = "note"
+    """A line of text: an anomaly, a null child, a child that points to no node."""
+
+
+@dataclass
+class TreeItem:
+    key: str
+    """Stable across refreshes of the same run, unique within the tree."""
+    kind: ItemKind
+    node_uuid: str | None = None
+    edge: Edge | None = None
+    text: str = ""
+    children: list[TreeItem] = field(default_factory=list)
+    dimmed: bool = False
+    """On a branch the run did not take."""
+
+    def walk(self, depth: int = 0) -> Iterator[tuple[TreeItem, int]]:
+        yield self, depth
+        for child in self.children:
+            yield from child.walk(depth + 1)
+
+
+@dataclass
+class RunSummary:
+    uuid: str | None
+    record_title: str | None
+    status: str
+    verdict: str
+    """`ok`, `degraded` (succeeded through a fallback), `failed`, `cancelled`, `running`..."""
+    created_at: datetime | None
+    finished_at: datetime | None
+    elapsed: float | None
+    credits: float
+    counts: dict[str, int]
+    first_failed: str | None
+    nodes_total: int
+    nodes_reached: int
+    nodes_done: int
+    error_message: str | None
+
+
+def _when(execution: Execution) -> tuple[int, float]:
+    if execution.started_at is None:
+        return (1, 0.0)
+    moment = execution.started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (0, moment.timestamp())
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def aggregate_status(executions: list[Execution]) -> str:
+    """The node's status: an active execution wins; else the last one's outcome."""
+    if not executions:
+        return NOT_REACHED
+    for execution in reversed(executions):
+        if (execution.status or "") in ACTIVE_STATUSES:
+            return execution.status or "unknown"
+    return executions[-1].status or "unknown"
+
+
+def _edge_label(state: NodeState, index: int) -> str | None:
+    node = state.node
+    action = state.action if state.kind == "native" else None
+    if action == "branch":
+        return {0: "yes", 1: "no"}.get(index, f"#{index}")
+    if action == "split":
+        return {0: "A", 1: "B"}.get(index, f"#{index}")
+    if action == "filter":
+        return "if true" if index == 0 else f"#{index}"
+    if action == "switch":
+        routes = (node.config or {}).get("routes") if node is not None else None
+        if isinstance(routes, list) and index < len(routes):
+            route = routes[index]
+            name = route.get("name") if isinstance(route, dict) else None
+            if isinstance(name, str) and name:
+                return name
+        return f"route {index}"
+    return None
+
+
+class RunGraph:
+    """The graph of one run, ready to render."""
+
+    def __init__(self, response: RunResponse, anomalies: list[Anomaly] | None = None,
+                 now: datetime | None = None) -> None:
+        self.response = response
+        self.run = response.run
+        self.anomalies: list[Anomaly] = list(anomalies or [])
+        self.states: dict[str, NodeState] = {}
+        self.unknown_node_states: list[str] = []
+        self.order: list[str] = []
+        """Node uuids in the order they are shown in full."""
+        self._now = now
+        self._build()
+        self.root = _TreeBuilder(self).build()
+        self.summary = self._summarise()
+
+    @classmethod
+    def build(cls, parsed: ParsedResponse, now: datetime | None = None) -> RunGraph:
+        return cls(parsed.response, parsed.anomalies, now)
+
+    # -- states and edges -------------------------------------------------------------
+
+    def _add_nodes(self, nodes: Iterable[Node], scope: str | None, where: str) -> list[str]:
+        uuids: list[str] = []
+        for position, node in enumerate(nodes):
+            uuid = node.uuid or node.slug
+            if not uuid:
+                uuid = f"{where}[{position}]"
+                self.anomalies.append(Anomaly("node-without-uuid", f"{where}[{position}] has no uuid", uuid))
+            if uuid in self.states:
+                original = uuid
+                suffix = 2
+                while f"{original}#{suffix}" in self.states:
+                    suffix += 1
+                uuid = f"{original}#{suffix}"
+                self.anomalies.append(Anomaly(
+                    "duplicate-uuid",
+                    f"two nodes share the uuid {original}; the second is shown as {uuid}", uuid))
+            self.states[uuid] = NodeState(uuid=uuid, node=node, scope=scope)
+            uuids.append(uuid)
+            if node.kind == "native" and node.action_slug == "group":
+                self._add_group(uuid, node)
+        return uuids
+
+    def _add_group(self, uuid: str, node: Node) -> None:
+        raw = (node.config or {}).get("_nodes")
+        if raw is None:
+            return
+        if not isinstance(raw, list):
+            self.anomalies.append(Anomaly("bad-subgraph", "config._nodes is not a list", uuid))
+            return
+        sub: list[Node] = []
+        for position, item in enumerate(raw):
+            try:
+                sub.append(Node.model_validate(item))
+            except ValidationError:
+                self.anomalies.append(Anomaly(
+                    "malformed-field", f"config._nodes[{position}] is not a valid node; ignored",
+                    uuid, f"config._nodes[{position}]"))
+        self.states[uuid].sub_nodes = len(sub)
+        self._scopes[uuid] = self._add_nodes(sub, uuid, f"{uuid}.config._nodes")
+
+    def _build(self) -> None:
+        self._scopes: dict[str | None, list[str]] = {}
+        self._scopes[None] = self._add_nodes(self.run.nodes or [], None, "run.nodes")
+        if self.run.nodes is None:
+            self.anomalies.append(Anomaly("no-nodes", "the run has no node list (nodes is null)"))
+
+        executions = list(self.run.executions or [])
+        by_slug = {s.node.slug: uuid for uuid, s in self.states.items() if s.node and s.node.slug}
+        for execution in sorted(executions, key=_when):
+            uuid = execution.node_uuid
+            if uuid is None or uuid not in self.states:
+                uuid = by_slug.get(execution.node_slug or "", uuid)
+            if uuid is None or uuid not in self.states:
+                key = uuid or f"?{execution.node_slug or 'unknown'}"
+                if key not in self.states:
+                    self.states[key] = NodeState(uuid=key, node=None)
+                    self.unknown_node_states.append(key)
+                    self.anomalies.append(Anomaly(
+                        "unknown-node", f"executions refer to node {key}, which is not in the graph", key))
+                uuid = key
+            self.states[uuid].executions.append(execution)
+
+        for state in self.states.values():
+            self._aggregate(state)
+        for scope_uuids in self._scopes.values():
+            for uuid in scope_uuids:
+                self._link(self.states[uuid])
+        for scope_uuids in self._scopes.values():
+            self._find_cycles(scope_uuids)
+
+    def _find_cycles(self, uuids: list[str]) -> None:
+        """Flag each edge that closes a cycle (a back edge of a depth-first walk)."""
+        colour: dict[str, int] = {}  # 1: on the current path, 2: finished
+        for start in uuids:
+            if start in colour:
+                continue
+            colour[start] = 1
+            stack: list[tuple[str, Iterator[Edge]]] = [(start, iter(self.states[start].edges))]
+            while stack:
+                current, edges = stack[-1]
+                for edge in edges:
+                    target = edge.target
+                    if target is None or target not in self.states or target == current:
+                        continue
+                    if colour.get(target) == 1:
+                        self.anomalies.append(Anomaly(
+                            "cycle", f"{self.states[current].title} → {self.states[target].title} closes a cycle",
+                            current))
+                    elif target not in colour:
+                        colour[target] = 1
+                        stack.append((target, iter(self.states[target].edges)))
+                        break
+                else:
+                    colour[current] = 2
+                    stack.pop()
+
+    def _aggregate(self, state: NodeState) -> None:
+        executions = state.executions
+        state.attempts = len(executions)
+        if state.scope is not None and not executions:
+            state.status = IN_CHILD_RUNS
+        else:
+            state.status = aggregate_status(executions)
+        credits = 0.0
+        for execution in executions:
+            credits += execution.credits_used_count or 0.0
+            if state.first_error is None and execution.error_message and (execution.status or "") != "success":
+                state.first_error = execution.error_message
+            if execution.node_run_uuid and execution.node_run_uuid not in state.child_runs:
+                state.child_runs.append(execution.node_run_uuid)
+            if execution.node_child_index is not None and execution.node_child_index not in state.taken_indexes:
+                state.taken_indexes.append(execution.node_child_index)
+        if state.first_error is None:
+            for execution in executions:
+                if execution.error_message:
+                    state.first_error = execution.error_message
+                    break
+        state.credits = credits
+        starts = [_aware(e.started_at) for e in executions if e.started_at is not None]
+        ends = [_aware(e.finished_at) for e in executions if e.finished_at is not None]
+        state.started_at = min((s for s in starts if s), default=None)
+        state.finished_at = max((e for e in ends if e), default=None) if state.status in TERMINAL_STATUSES else None
+
+    def _link(self, state: NodeState) -> None:
+        node = state.node
+        if node is None:
+            return
+        children = node.children_uuids or []
+        routing = state.is_routing
+        ran = bool(state.executions) and state.status not in ACTIVE_STATUSES
+        next_uuids = {e.next_node_uuid for e in state.executions if e.next_node_uuid}
+        for index, child in enumerate(children):
+            label = _edge_label(state, index)
+            kind = EdgeKind.ROUTE if (routing or len(children) > 1) else EdgeKind.NEXT
+            taken: bool | None = None
+            if ran:
+                if state.taken_indexes or next_uuids:
+                    taken = index in state.taken_indexes or (child is not None and child in next_uuids)
+                elif not routing:
+                    taken = state.status == "success"
+                elif state.status in FAILED_STATUSES:
+                    taken = False
+            state.edges.append(Edge(state.uuid, child, kind, index, label, taken))
+            if child is None:
+                self.anomalies.append(Anomaly("null-child", f"child {index} is null", state.uuid))
+            elif child not in self.states:
+                self.anomalies.append(Anomaly(
+                    "dangling-child", f"child {index} points to {child}, which is not a node", state.uuid))
+            else:
+                if child == state.uuid:
+                    self.anomalies.append(Anomaly("self-loop", f"child {index} is the node itself", state.uuid))
+                self.states[child].parents.append(state.uuid)
+        fallback = node.fallback_child_uuid
+        if fallback:
+            target_state = self.states.get(fallback)
+            taken_fb: bool | None = None
+            if ran:
+                taken_fb = state.failed and target_state is not None and bool(target_state.executions)
+            state.edges.append(Edge(state.uuid, fallback, EdgeKind.FALLBACK, None, "on failure",
+                                    taken_fb, continues=bool(node.fallback_on_failure)))
+            if target_state is None:
+                self.anomalies.append(Anomaly(
+                    "dangling-fallback", f"the fallback points to {fallback}, which is not a node", state.uuid))
+            else:
+                if fallback == state.uuid:
+                    self.anomalies.append(Anomaly("self-fallback", "the fallback is the node itself", state.uuid))
+                target_state.parents.append(state.uuid)
+
+    # -- queries ------------------------------------------------------------------------
+
+    def scope_nodes(self, scope: str | None) -> list[str]:
+        return self._scopes.get(scope, [])
+
+    def output_of(self, uuid: str) -> Any:
+        state = self.states.get(uuid)
+        return self.response.output_of(state.slug) if state is not None else None
+
+    def input_of(self, uuid: str) -> Any:
+        state = self.states.get(uuid)
+        return self.response.input_of(state.slug) if state is not None else None
+
+    def failed_nodes(self) -> list[str]:
+        """Failed nodes, in the order they are shown."""
+        shown = [uuid for uuid in self.order if self.states[uuid].failed]
+        rest = [uuid for uuid, s in self.states.items() if s.failed and uuid not in set(shown)]
+        return shown + rest
+
+    def _summarise(self) -> RunSummary:
+        run = self.run
+        status = run.status or "unknown"
+        counts: dict[str, int] = {}
+        credits = 0.0
+        reached = done = 0
+        failed: list[tuple[tuple[int, float], str]] = []
+        for uuid, state in self.states.items():
+            counts[state.status] = counts.get(state.status, 0) + 1
+            credits += state.credits
+            if state.executions:
+                reached += 1
+                if state.status in TERMINAL_STATUSES:
+                    done += 1
+            if state.failed:
+                failed.append((min(_when(e) for e in state.executions) if state.executions else (2, 0.0), uuid))
+        failed.sort()
+        degraded = any(s.fallback_took_over and s.fallback_edge and s.fallback_edge.continues
+                       for s in self.states.values())
+        if status == "success":
+            verdict = "degraded" if degraded or failed else "ok"
+        elif status == "error":
+            verdict = "failed"
+        else:
+            verdict = status
+        created = _aware(run.created_at)
+        finished = _aware(run.finished_at)
+        end = finished
+        if end is None and status not in TERMINAL_STATUSES:
+            end = self._now or datetime.now(timezone.utc)
+        if end is None:
+            end = _aware(run.updated_at)
+        elapsed = max((end - created).total_seconds(), 0.0) if created and end else None
+        return RunSummary(
+            uuid=run.uuid, record_title=run.record_title, status=status, verdict=verdict,
+            created_at=created, finished_at=finished, elapsed=elapsed, credits=credits,
+            counts=counts, first_failed=failed[0][1] if failed else None,
+            nodes_total=len(self.states), nodes_reached=reached, nodes_done=done,
+            error_message=run.error_message,
+        )
+
+
+def _post_dominators(graph: RunGraph, uuids: list[str]) -> dict[str, str | None]:
+    """Immediate post-dominator of each node of one scope (None: none, or the virtual exit).
+
+    Cooper, Harvey & Kennedy's iterative algorithm on the reversed graph, with a virtual exit
+    that every sink leads to. Nodes that cannot reach a sink (endless cycles) get None.
+    """
+    members = set(uuids)
+    succ: dict[str, list[str]] = {}
+    for uuid in uuids:
+        targets = [e.target for e in graph.states[uuid].edges if e.target in members]
+        succ[uuid] = list(dict.fromkeys(t for t in targets if t is not None))
+    exit_key = "\x00exit"
+    preds_rev: dict[str, list[str]] = {uuid: [] for uuid in uuids}  # reverse-graph successors
+    rev_succ: dict[str, list[str]] = {exit_key: []}
+    for uuid in uuids:
+        rev_succ.setdefault(uuid, [])
+        if not succ[uuid]:
+            rev_succ[exit_key].append(uuid)
+            preds_rev[uuid].append(exit_key)
+        for target in succ[uuid]:
+            rev_succ.setdefault(target, []).append(uuid)
+            preds_rev[uuid].append(target)
+    # Reverse post-order of the reversed graph from the exit (iterative DFS).
+    order: list[str] = []
+    seen = {exit_key}
+    stack: list[tuple[str, Iterator[str]]] = [(exit_key, iter(rev_succ[exit_key]))]
+    while stack:
+        current, children = stack[-1]
+        advanced = False
+        for child in children:
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, iter(rev_succ.get(child, []))))
+                advanced = True
+                break
+        if not advanced:
+            stack.pop()
+            order.append(current)
+    order.reverse()
+    index = {key: i for i, key in enumerate(order)}
+    idom: dict[str, str] = {exit_key: exit_key}
+
+    def intersect(a: str, b: str) -> str:
+        while a != b:
+            while index[a] > index[b]:
+                a = idom[a]
+            while index[b] > index[a]:
+                b = idom[b]
+        return a
+
+    changed = True
+    rounds = 0
+    while changed and rounds < 100:
+        changed = False
+        rounds += 1
+        for key in order[1:]:
+            candidates = [p for p in preds_rev.get(key, []) if p in idom]
+            if not candidates:
+                continue
+            new = candidates[0]
+            for other in candidates[1:]:
+                new = intersect(other, new)
+            if idom.get(key) != new:
+                idom[key] = new
+                changed = True
+    result: dict[str, str | None] = {}
+    for uuid in uuids:
+        parent = idom.get(uuid)
+        result[uuid] = None if parent in (None, exit_key) else parent
+    return result
+
+
+class _TreeBuilder:
+    def __init__(self, graph: RunGraph) -> None:
+        self.graph = graph
+        self.states = graph.states
+        self.placed: set[str] = set()
+        self.keys: set[str] = set()
+        self.ipdom: dict[str, str | None] = {}
+
+    def key(self, base: str) -> str:
+        key = base
+        n = 2
+        while key in self.keys:
+            key = f"{base}~{n}"
+            n += 1
+        self.keys.add(key)
+        return key
+
+    def build(self) -> TreeItem:
+        graph = self.graph
+        root = TreeItem(self.key("root"), ItemKind.SECTION, text=graph.run.record_title or graph.run.uuid or "run")
+        root.children = self.scope(None)
+        unreachable = [u for u in graph.scope_nodes(None) if u not in self.placed]
+        if unreachable:
+            section = TreeItem(self.key("s:unreachable"), ItemKind.SECTION, text="Unreachable nodes")
+            for uuid in unreachable:
+                if uuid not in self.placed:
+                    section.children.extend(self.sequence(uuid, frozenset(), dimmed=False))
+            root.children.append(section)
+        if graph.unknown_node_states:
+            section = TreeItem(self.key("s:unknown"), ItemKind.SECTION, text="Executions of unknown nodes")
+            for uuid in graph.unknown_node_states:
+                self.placed.add(uuid)
+                graph.order.append(uuid)
+                section.children.append(TreeItem(self.key(f"n:{uuid}"), ItemKind.NODE, node_uuid=uuid))
+            root.children.append(section)
+        return root
+
+    def entries(self, uuids: list[str]) -> list[str]:
+        starts = [u for u in uuids if (n := self.states[u].node) is not None
+                  and n.kind == "native" and n.action_slug == "start"]
+        if starts:
+            return starts[:1]
+        members = set(uuids)
+        pointed = {e.target for u in uuids for e in self.states[u].edges if e.target in members and e.target != u}
+        roots = [u for u in uuids if u not in pointed]
+        if roots:
+            return roots
+        return uuids[:1]
+
+    def scope(self, scope: str | None) -> list[TreeItem]:
+        uuids = self.graph.scope_nodes(scope)
+        if not uuids:
+            return []
+        self.ipdom.update(_post_dominators(self.graph, uuids))
+        if scope is None and not any(
+            (n := self.states[u].node) is not None and n.action_slug == "start" for u in uuids
+        ):
+            self.graph.anomalies.append(Anomaly("no-start", "the graph has no start node"))
+        items: list[TreeItem] = []
+        for entry in self.entries(uuids):
+            if entry not in self.placed:
+                items.extend(self.sequence(entry, frozenset(), dimmed=False))
+        return items
+
+    def sequence(self, uuid: str | None, stops: frozenset[str], dimmed: bool) -> list[TreeItem]:
+        """A flat run of nodes from `uuid`, nesting only where the graph branches."""
+        items: list[TreeItem] = []
+        current = uuid
+        while current is not None:
+            if current in stops or current in self.placed:
+                items.append(TreeItem(self.key(f"r:{current}"), ItemKind.REF, node_uuid=current, dimmed=dimmed))
+                return items
+            state = self.states[current]
+            self.placed.add(current)
+            self.graph.order.append(current)
+            item = TreeItem(self.key(f"n:{current}"), ItemKind.NODE, node_uuid=current, dimmed=dimmed)
+            items.append(item)
+            if state.node is not None and state.sub_nodes:
+                section = TreeItem(self.key(f"g:{current}"), ItemKind.SECTION,
+                                   text=self._group_text(state), dimmed=dimmed)
+                section.children = self.scope(current)
+                item.children.append(section)
+            ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
+            fallback = state.fallback_edge
+            join = self.ipdom.get(current)
+            if len(ordinary) == 1 and ordinary[0].kind is EdgeKind.NEXT and fallback is None:
+                edge = ordinary[0]
+                if edge.target is None or edge.target not in self.states:
+                    item.children.append(self.missing(edge, dimmed))
+                    return items
+                if edge.taken is False:
+                    dimmed = True
+                current = edge.target
+                continue
+            branch_stops = stops | {join} if join is not None else stops
+            nested = ordinary + ([fallback] if fallback is not None else [])
+            for edge in nested:
+                item.children.append(self.edge(edge, branch_stops, dimmed))
+            if join is None or join in self.placed:
+                return items
+            current = join
+        return items
+
+    def edge(self, edge: Edge, stops: frozenset[str], dimmed: bool) -> TreeItem:
+        branch_dimmed = dimmed or edge.taken is False
+        item = TreeItem(self.key(f"e:{edge.source}:{edge.kind.value}:{edge.index}"), ItemKind.EDGE,
+                        node_uuid=edge.target, edge=edge, text=edge.label or "", dimmed=branch_dimmed)
+        if edge.target is None or edge.target not in self.states:
+            item.children.append(self.missing(edge, branch_dimmed))
+        else:
+            item.children = self.sequence(edge.target, stops, branch_dimmed)
+        return item
+
+    def missing(self, edge: Edge, dimmed: bool) -> TreeItem:
+        text = (f"child {edge.index} is null" if edge.target is None
+                else f"{edge.label or 'child'} → {edge.target} (no such node)")
+        return TreeItem(self.key(f"m:{edge.source}:{edge.index}"), ItemKind.NOTE, text=text, dimmed=dimmed)
+
+    def _group_text(self, state: NodeState) -> str:
+        items = (state.node.config or {}).get("items") if state.node else None
+        count = f"{len(items)} items" if isinstance(items, list) else "each item"
+        runs = f", {len(state.child_runs)} child runs" if state.child_runs else ""
+        return f"for {count}: sub-graph of {state.sub_nodes} nodes{runs}"

@@ -1,0 +1,265 @@
+"""Pydantic models of the GET-run response, and a tolerant parser for it.
+
+The API evolves and real data breaks rules, so every field is optional, unknown fields are
+kept (`extra="allow"`), and statuses and kinds are plain strings. The fast path validates the
+raw bytes with `model_validate_json`. Only when that fails does `parse_run_response` fall
+back to a slower repair loop that drops each malformed field (reporting it as an anomaly)
+so one bad value never makes the whole run unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from .errors import InvalidResponseError
+
+RUN_STATUSES = ("idle", "pending", "running", "success", "error", "cancelling", "cancelled", "skipped")
+TERMINAL_STATUSES = frozenset({"success", "error", "cancelled", "skipped"})
+FAILED_STATUSES = frozenset({"error", "cancelled"})
+ACTIVE_STATUSES = frozenset({"idle", "pending", "running", "cancelling"})
+
+
+class CargoModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; unknown fields are kept."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="allow",
+    )
+
+
+class Position(CargoModel):
+    x: float | None = None
+    y: float | None = None
+
+
+class RetryPolicy(CargoModel):
+    maximum_attempts: int | None = None
+    initial_interval: float | None = None
+    """Milliseconds."""
+    backoff_coefficient: float | None = None
+
+
+class Node(CargoModel):
+    """One node of the workflow graph."""
+
+    uuid: str | None = None
+    slug: str | None = None
+    name: str | None = None
+    description: str | None = None
+    kind: str | None = None
+    """`native`, `connector`, `tool` or `agent`; other values are kept as they are."""
+    action_slug: str | None = None
+    integration_slug: str | None = None
+    connector_uuid: str | None = None
+    tool_uuid: str | None = None
+    agent_uuid: str | None = None
+    template_slug: str | None = None
+    release_uuid: str | None = None
+    wait_until_finished: bool | None = None
+    config: dict[str, Any] | None = None
+    children_uuids: list[str | None] | None = None
+    fallback_on_failure: bool | None = None
+    fallback_child_uuid: str | None = None
+    position: Position | None = None
+    retry: RetryPolicy | None = None
+
+
+class Execution(CargoModel):
+    """One execution of a node: what actually happened."""
+
+    node_uuid: str | None = None
+    node_slug: str | None = None
+    node_kind: str | None = None
+    node_action_slug: str | None = None
+    status: str | None = None
+    error_message: str | None = None
+    title: str | None = None
+    icon_url: str | None = None
+    credits_used_count: float | None = None
+    node_child_index: int | None = None
+    next_node_uuid: str | None = None
+    node_run_uuid: str | None = None
+    node_batch_uuid: str | None = None
+    node_message_uuid: str | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None
+    node_wait_until_finished: bool | None = None
+    node_connector_uuid: str | None = None
+    node_integration_slug: str | None = None
+    node_tool_uuid: str | None = None
+    node_agent_uuid: str | None = None
+    node_release_uuid: str | None = None
+
+
+class Run(CargoModel):
+    """The run record: one record going through a workflow."""
+
+    uuid: str | None = None
+    workspace_uuid: str | None = None
+    workflow_uuid: str | None = None
+    user_uuid: str | None = None
+    release_uuid: str | None = None
+    trace_uuid: str | None = None
+    batch_uuid: str | None = None
+    temporal_workflow_id: str | None = None
+    record_id: str | None = None
+    record_title: str | None = None
+    context_s3_filename: str | None = Field(default=None, alias="contextS3Filename")
+    computed_configs_s3_filename: str | None = Field(default=None, alias="computedConfigsS3Filename")
+    parent_uuid: str | None = None
+    parent_node_uuid: str | None = None
+    parent_batch_uuid: str | None = None
+    parent_agent_uuid: str | None = None
+    parent_chat_uuid: str | None = None
+    parent_message_uuid: str | None = None
+    is_group_parent: bool | None = None
+    status: str | None = None
+    error_message: str | None = None
+    nodes: list[Node] | None = None
+    executions: list[Execution] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+
+class RunResponse(CargoModel):
+    """`GET /orchestration/runs/{uuid}`: the run, and per-slug outputs and resolved inputs."""
+
+    run: Run
+    run_context: dict[str, Any] | None = None
+    """`runContext[slug]`: what each node produced (its real output)."""
+    run_computed_configs: dict[str, Any] | None = None
+    """`runComputedConfigs[slug]`: the resolved config each node was called with (its input)."""
+
+    def output_of(self, slug: str | None) -> Any:
+        return (self.run_context or {}).get(slug) if slug is not None else None
+
+    def input_of(self, slug: str | None) -> Any:
+        return (self.run_computed_configs or {}).get(slug) if slug is not None else None
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Something in the data that breaks the rules. Shown to the user, never fatal."""
+
+    kind: str
+    message: str
+    node_uuid: str | None = None
+    path: str | None = None
+
+
+@dataclass
+class ParsedResponse:
+    response: RunResponse
+    anomalies: list[Anomaly] = field(default_factory=list)
+    size: int = 0
+
+
+_MAX_REPAIR_ROUNDS = 50
+
+
+def parse_run_response(body: bytes | str) -> ParsedResponse:
+    """Parse a GET-run body. Raises `InvalidResponseError` only when there is no run object."""
+    size = len(body)
+    try:
+        return ParsedResponse(RunResponse.model_validate_json(body), [], size)
+    except ValidationError:
+        pass  # fall through to the tolerant path, which says what was wrong
+    except (ValueError, RecursionError):
+        pass
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidResponseError(
+            f"the response is not JSON ({_describe_body(body)})",
+            "check --api-url: it should point at the Cargo API, e.g. https://api.getcargo.io/v1",
+        ) from exc
+    return ParsedResponse(*validate_tolerantly(data), size=size)
+
+
+def validate_tolerantly(data: Any) -> tuple[RunResponse, list[Anomaly]]:
+    """Validate decoded JSON, dropping malformed fields one by one and reporting each."""
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"the response is JSON but not an object (got {type(data).__name__})",
+            "check --api-url points at the Cargo API",
+        )
+    if not isinstance(data.get("run"), dict):
+        raise InvalidResponseError(
+            "the response has no 'run' object", "check --api-url points at the Cargo API"
+        )
+    anomalies: list[Anomaly] = []
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        try:
+            return RunResponse.model_validate(data), anomalies
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False):
+                loc = tuple(error["loc"])
+                _drop(data, loc)
+                anomalies.append(
+                    Anomaly(
+                        "malformed-field",
+                        f"{_dotted(loc)}: {error['msg']}; the value was ignored",
+                        path=_dotted(loc),
+                    )
+                )
+            if not isinstance(data.get("run"), dict):
+                break
+    raise InvalidResponseError("the run object could not be read", "the response is malformed")
+
+
+def _drop(data: Any, loc: tuple[int | str, ...]) -> None:
+    """Remove the value at `loc` so its field takes its default (or drop a bad list item)."""
+    # pydantic adds the union member to the loc (e.g. 'list[...]', 'str'); walk only real keys.
+    parent: Any = data
+    steps: list[int | str] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            steps.append(part)
+            parent, node = node, node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            steps.append(part)
+            parent, node = node, node[part]
+    if not steps:
+        return
+    last = steps[-1]
+    if isinstance(parent, dict) and isinstance(last, str):
+        del parent[last]
+    elif isinstance(parent, list) and isinstance(last, int):
+        # A list item that is not an object (e.g. a node sent as a string): replace with an
+        # empty object so it is still counted, rather than dropping it silently.
+        parent[last] = {} if isinstance(parent[last], (str, int, float, bool, list)) else None
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part[:1].islower() or part[:1] == "_" or not part[:1].isalpha():
+            if any(c in part for c in "[]()"):
+                continue  # a union member name, not a key
+            out += ("." if out else "") + part
+    return out
+
+
+def _describe_body(body: bytes | str) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    stripped = text.lstrip()
+    if not stripped:
+        return "the body is empty"
+    if stripped[:1] == "<":
+        return "it looks like an HTML page, perhaps from a proxy"
+    return f"it starts with {stripped[:40]!r}"
