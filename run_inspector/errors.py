@@ -51,7 +51,11 @@ class RateLimitedError(FetchError):
     retryable = True
 
     def __init__(
-        self, message: str, hint: str = "", *, status_code: int | None = 429,
+        self,
+        message: str,
+        hint: str = "",
+        *,
+        status_code: int | None = 429,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message, hint, status_code=status_code)

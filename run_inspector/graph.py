@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -44,7 +44,7 @@ IN_CHILD_RUNS = "in_child_runs"
 ROUTING_ACTIONS = frozenset({"branch", "switch", "split", "filter"})
 
 
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     NEXT = "next"
     ROUTE = "route"
     FALLBACK = "fallback"
@@ -149,7 +149,7 @@ class NodeState:
         return bool(self.failed and edge is not None and edge.taken)
 
 
-class ItemKind(str, Enum):
+class ItemKind(StrEnum):
     NODE = "node"
     """A node shown in full."""
     REF = "ref"
@@ -204,13 +204,13 @@ def _when(execution: Execution) -> tuple[int, float]:
         return (1, 0.0)
     moment = execution.started_at
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return (0, moment.timestamp())
 
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
@@ -247,8 +247,9 @@ def _edge_label(state: NodeState, index: int) -> str | None:
 class RunGraph:
     """The graph of one run, ready to render."""
 
-    def __init__(self, response: RunResponse, anomalies: list[Anomaly] | None = None,
-                 now: datetime | None = None) -> None:
+    def __init__(
+        self, response: RunResponse, anomalies: list[Anomaly] | None = None, now: datetime | None = None
+    ) -> None:
         self.response = response
         self.run = response.run
         self.anomalies: list[Anomaly] = list(anomalies or [])
@@ -280,9 +281,13 @@ class RunGraph:
                 while f"{original}#{suffix}" in self.states:
                     suffix += 1
                 uuid = f"{original}#{suffix}"
-                self.anomalies.append(Anomaly(
-                    "duplicate-uuid",
-                    f"two nodes share the uuid {original}; the second is shown as {uuid}", uuid))
+                self.anomalies.append(
+                    Anomaly(
+                        "duplicate-uuid",
+                        f"two nodes share the uuid {original}; the second is shown as {uuid}",
+                        uuid,
+                    )
+                )
             self.states[uuid] = NodeState(uuid=uuid, node=node, scope=scope)
             uuids.append(uuid)
             if node.kind == "native" and node.action_slug == "group":
@@ -301,9 +306,14 @@ class RunGraph:
             try:
                 sub.append(Node.model_validate(item))
             except ValidationError:
-                self.anomalies.append(Anomaly(
-                    "malformed-field", f"config._nodes[{position}] is not a valid node; ignored",
-                    uuid, f"config._nodes[{position}]"))
+                self.anomalies.append(
+                    Anomaly(
+                        "malformed-field",
+                        f"config._nodes[{position}] is not a valid node; ignored",
+                        uuid,
+                        f"config._nodes[{position}]",
+                    )
+                )
         self.states[uuid].sub_nodes = len(sub)
         self._scopes[uuid] = self._add_nodes(sub, uuid, f"{uuid}.config._nodes")
 
@@ -324,8 +334,11 @@ class RunGraph:
                 if key not in self.states:
                     self.states[key] = NodeState(uuid=key, node=None)
                     self.unknown_node_states.append(key)
-                    self.anomalies.append(Anomaly(
-                        "unknown-node", f"executions refer to node {key}, which is not in the graph", key))
+                    self.anomalies.append(
+                        Anomaly(
+                            "unknown-node", f"executions refer to node {key}, which is not in the graph", key
+                        )
+                    )
                 uuid = key
             self.states[uuid].executions.append(execution)
 
@@ -352,9 +365,13 @@ class RunGraph:
                     if target is None or target not in self.states or target == current:
                         continue
                     if colour.get(target) == 1:
-                        self.anomalies.append(Anomaly(
-                            "cycle", f"{self.states[current].title} → {self.states[target].title} closes a cycle",
-                            current))
+                        self.anomalies.append(
+                            Anomaly(
+                                "cycle",
+                                f"{self.states[current].title} → {self.states[target].title} closes a cycle",
+                                current,
+                            )
+                        )
                     elif target not in colour:
                         colour[target] = 1
                         stack.append((target, iter(self.states[target].edges)))
@@ -373,11 +390,18 @@ class RunGraph:
         credits = 0.0
         for execution in executions:
             credits += execution.credits_used_count or 0.0
-            if state.first_error is None and execution.error_message and (execution.status or "") != "success":
+            if (
+                state.first_error is None
+                and execution.error_message
+                and (execution.status or "") != "success"
+            ):
                 state.first_error = execution.error_message
             if execution.node_run_uuid and execution.node_run_uuid not in state.child_runs:
                 state.child_runs.append(execution.node_run_uuid)
-            if execution.node_child_index is not None and execution.node_child_index not in state.taken_indexes:
+            if (
+                execution.node_child_index is not None
+                and execution.node_child_index not in state.taken_indexes
+            ):
                 state.taken_indexes.append(execution.node_child_index)
         if state.first_error is None:
             for execution in executions:
@@ -388,7 +412,9 @@ class RunGraph:
         starts = [_aware(e.started_at) for e in executions if e.started_at is not None]
         ends = [_aware(e.finished_at) for e in executions if e.finished_at is not None]
         state.started_at = min((s for s in starts if s), default=None)
-        state.finished_at = max((e for e in ends if e), default=None) if state.status in TERMINAL_STATUSES else None
+        state.finished_at = (
+            max((e for e in ends if e), default=None) if state.status in TERMINAL_STATUSES else None
+        )
 
     def _link(self, state: NodeState) -> None:
         node = state.node
@@ -413,11 +439,16 @@ class RunGraph:
             if child is None:
                 self.anomalies.append(Anomaly("null-child", f"child {index} is null", state.uuid))
             elif child not in self.states:
-                self.anomalies.append(Anomaly(
-                    "dangling-child", f"child {index} points to {child}, which is not a node", state.uuid))
+                self.anomalies.append(
+                    Anomaly(
+                        "dangling-child", f"child {index} points to {child}, which is not a node", state.uuid
+                    )
+                )
             else:
                 if child == state.uuid:
-                    self.anomalies.append(Anomaly("self-loop", f"child {index} is the node itself", state.uuid))
+                    self.anomalies.append(
+                        Anomaly("self-loop", f"child {index} is the node itself", state.uuid)
+                    )
                 self.states[child].parents.append(state.uuid)
         fallback = node.fallback_child_uuid
         if fallback:
@@ -425,14 +456,30 @@ class RunGraph:
             taken_fb: bool | None = None
             if ran:
                 taken_fb = state.failed and target_state is not None and bool(target_state.executions)
-            state.edges.append(Edge(state.uuid, fallback, EdgeKind.FALLBACK, None, "on failure",
-                                    taken_fb, continues=bool(node.fallback_on_failure)))
+            state.edges.append(
+                Edge(
+                    state.uuid,
+                    fallback,
+                    EdgeKind.FALLBACK,
+                    None,
+                    "on failure",
+                    taken_fb,
+                    continues=bool(node.fallback_on_failure),
+                )
+            )
             if target_state is None:
-                self.anomalies.append(Anomaly(
-                    "dangling-fallback", f"the fallback points to {fallback}, which is not a node", state.uuid))
+                self.anomalies.append(
+                    Anomaly(
+                        "dangling-fallback",
+                        f"the fallback points to {fallback}, which is not a node",
+                        state.uuid,
+                    )
+                )
             else:
                 if fallback == state.uuid:
-                    self.anomalies.append(Anomaly("self-fallback", "the fallback is the node itself", state.uuid))
+                    self.anomalies.append(
+                        Anomaly("self-fallback", "the fallback is the node itself", state.uuid)
+                    )
                 target_state.parents.append(state.uuid)
 
     # -- queries ------------------------------------------------------------------------
@@ -460,7 +507,7 @@ class RunGraph:
         counts: dict[str, int] = {}
         credits = 0.0
         reached = done = 0
-        failed: list[tuple[tuple[int, float], str]] = []
+        failed: list[tuple[tuple[int, int, float], str]] = []
         for uuid, state in self.states.items():
             counts[state.status] = counts.get(state.status, 0) + 1
             credits += state.credits
@@ -469,10 +516,13 @@ class RunGraph:
                 if state.status in TERMINAL_STATUSES:
                     done += 1
             if state.failed:
-                failed.append((min(_when(e) for e in state.executions) if state.executions else (2, 0.0), uuid))
+                when = min(_when(e) for e in state.executions) if state.executions else (2, 0.0)
+                failed.append(((int(state.fallback_took_over), *when), uuid))
         failed.sort()
-        degraded = any(s.fallback_took_over and s.fallback_edge and s.fallback_edge.continues
-                       for s in self.states.values())
+        degraded = any(
+            s.fallback_took_over and s.fallback_edge and s.fallback_edge.continues
+            for s in self.states.values()
+        )
         if status == "success":
             verdict = "degraded" if degraded or failed else "ok"
         elif status == "error":
@@ -483,15 +533,24 @@ class RunGraph:
         finished = _aware(run.finished_at)
         end = finished
         if end is None and status not in TERMINAL_STATUSES:
-            end = self._now or datetime.now(timezone.utc)
+            end = self._now or datetime.now(UTC)
         if end is None:
             end = _aware(run.updated_at)
         elapsed = max((end - created).total_seconds(), 0.0) if created and end else None
         return RunSummary(
-            uuid=run.uuid, record_title=run.record_title, status=status, verdict=verdict,
-            created_at=created, finished_at=finished, elapsed=elapsed, credits=credits,
-            counts=counts, first_failed=failed[0][1] if failed else None,
-            nodes_total=len(self.states), nodes_reached=reached, nodes_done=done,
+            uuid=run.uuid,
+            record_title=run.record_title,
+            status=status,
+            verdict=verdict,
+            created_at=created,
+            finished_at=finished,
+            elapsed=elapsed,
+            credits=credits,
+            counts=counts,
+            first_failed=failed[0][1] if failed else None,
+            nodes_total=len(self.states),
+            nodes_reached=reached,
+            nodes_done=done,
             error_message=run.error_message,
         )
 
@@ -587,15 +646,10 @@ class _TreeBuilder:
 
     def build(self) -> TreeItem:
         graph = self.graph
-        root = TreeItem(self.key("root"), ItemKind.SECTION, text=graph.run.record_title or graph.run.uuid or "run")
+        root = TreeItem(
+            self.key("root"), ItemKind.SECTION, text=graph.run.record_title or graph.run.uuid or "run"
+        )
         root.children = self.scope(None)
-        unreachable = [u for u in graph.scope_nodes(None) if u not in self.placed]
-        if unreachable:
-            section = TreeItem(self.key("s:unreachable"), ItemKind.SECTION, text="Unreachable nodes")
-            for uuid in unreachable:
-                if uuid not in self.placed:
-                    section.children.extend(self.sequence(uuid, frozenset(), dimmed=False))
-            root.children.append(section)
         if graph.unknown_node_states:
             section = TreeItem(self.key("s:unknown"), ItemKind.SECTION, text="Executions of unknown nodes")
             for uuid in graph.unknown_node_states:
@@ -606,12 +660,17 @@ class _TreeBuilder:
         return root
 
     def entries(self, uuids: list[str]) -> list[str]:
-        starts = [u for u in uuids if (n := self.states[u].node) is not None
-                  and n.kind == "native" and n.action_slug == "start"]
+        starts = [
+            u
+            for u in uuids
+            if (n := self.states[u].node) is not None and n.kind == "native" and n.action_slug == "start"
+        ]
         if starts:
             return starts[:1]
         members = set(uuids)
-        pointed = {e.target for u in uuids for e in self.states[u].edges if e.target in members and e.target != u}
+        pointed = {
+            e.target for u in uuids for e in self.states[u].edges if e.target in members and e.target != u
+        }
         roots = [u for u in uuids if u not in pointed]
         if roots:
             return roots
@@ -630,6 +689,18 @@ class _TreeBuilder:
         for entry in self.entries(uuids):
             if entry not in self.placed:
                 items.extend(self.sequence(entry, frozenset(), dimmed=False))
+        unreachable = [u for u in uuids if u not in self.placed]
+        if unreachable:
+            section = TreeItem(self.key(f"s:unreachable:{scope}"), ItemKind.SECTION, text="Unreachable nodes")
+            for uuid in unreachable:
+                if uuid not in self.placed:
+                    self.graph.anomalies.append(
+                        Anomaly(
+                            "unreachable", f"{self.states[uuid].title} cannot be reached from the start", uuid
+                        )
+                    )
+                    section.children.extend(self.sequence(uuid, frozenset(), dimmed=False))
+            items.append(section)
         return items
 
     def sequence(self, uuid: str | None, stops: frozenset[str], dimmed: bool) -> list[TreeItem]:
@@ -638,7 +709,12 @@ class _TreeBuilder:
         current = uuid
         while current is not None:
             if current in stops or current in self.placed:
-                items.append(TreeItem(self.key(f"r:{current}"), ItemKind.REF, node_uuid=current, dimmed=dimmed))
+                where = "above" if current in self.placed else "below"
+                items.append(
+                    TreeItem(
+                        self.key(f"r:{current}"), ItemKind.REF, node_uuid=current, text=where, dimmed=dimmed
+                    )
+                )
                 return items
             state = self.states[current]
             self.placed.add(current)
@@ -646,8 +722,9 @@ class _TreeBuilder:
             item = TreeItem(self.key(f"n:{current}"), ItemKind.NODE, node_uuid=current, dimmed=dimmed)
             items.append(item)
             if state.node is not None and state.sub_nodes:
-                section = TreeItem(self.key(f"g:{current}"), ItemKind.SECTION,
-                                   text=self._group_text(state), dimmed=dimmed)
+                section = TreeItem(
+                    self.key(f"g:{current}"), ItemKind.SECTION, text=self._group_text(state), dimmed=dimmed
+                )
                 section.children = self.scope(current)
                 item.children.append(section)
             ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
@@ -665,6 +742,8 @@ class _TreeBuilder:
             branch_stops = stops | {join} if join is not None else stops
             nested = ordinary + ([fallback] if fallback is not None else [])
             for edge in nested:
+                if edge.kind is EdgeKind.NEXT and edge.target == join:
+                    continue  # the unlabelled way on: shown by continuing at this depth
                 item.children.append(self.edge(edge, branch_stops, dimmed))
             if join is None or join in self.placed:
                 return items
@@ -673,8 +752,14 @@ class _TreeBuilder:
 
     def edge(self, edge: Edge, stops: frozenset[str], dimmed: bool) -> TreeItem:
         branch_dimmed = dimmed or edge.taken is False
-        item = TreeItem(self.key(f"e:{edge.source}:{edge.kind.value}:{edge.index}"), ItemKind.EDGE,
-                        node_uuid=edge.target, edge=edge, text=edge.label or "", dimmed=branch_dimmed)
+        item = TreeItem(
+            self.key(f"e:{edge.source}:{edge.kind.value}:{edge.index}"),
+            ItemKind.EDGE,
+            node_uuid=edge.target,
+            edge=edge,
+            text=edge.label or "",
+            dimmed=branch_dimmed,
+        )
         if edge.target is None or edge.target not in self.states:
             item.children.append(self.missing(edge, branch_dimmed))
         else:
@@ -682,8 +767,11 @@ class _TreeBuilder:
         return item
 
     def missing(self, edge: Edge, dimmed: bool) -> TreeItem:
-        text = (f"child {edge.index} is null" if edge.target is None
-                else f"{edge.label or 'child'} → {edge.target} (no such node)")
+        text = (
+            f"child {edge.index} is null"
+            if edge.target is None
+            else f"{edge.label or 'child'} → {edge.target} (no such node)"
+        )
         return TreeItem(self.key(f"m:{edge.source}:{edge.index}"), ItemKind.NOTE, text=text, dimmed=dimmed)
 
     def _group_text(self, state: NodeState) -> str:

@@ -1,0 +1,99 @@
+"""Shared wording and styling for every view (headless text, JSON and the TUI).
+
+No Textual import: styles are Rich style strings, which both Rich and Textual accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .graph import IN_CHILD_RUNS, NOT_REACHED, Edge, EdgeKind, NodeState, RunSummary
+
+
+@dataclass(frozen=True)
+class StatusLook:
+    glyph: str
+    style: str
+    word: str
+
+
+_LOOKS: dict[str, StatusLook] = {
+    "success": StatusLook("✔", "green", "success"),
+    "error": StatusLook("✖", "bold red", "error"),
+    "running": StatusLook("●", "bold yellow", "running"),
+    "pending": StatusLook("◌", "yellow", "pending"),
+    "idle": StatusLook("○", "yellow", "idle"),
+    "cancelling": StatusLook("⊘", "magenta", "cancelling"),
+    "cancelled": StatusLook("⊘", "magenta", "cancelled"),
+    "skipped": StatusLook("↷", "dim", "skipped"),
+    NOT_REACHED: StatusLook("·", "dim", "not reached"),
+    IN_CHILD_RUNS: StatusLook("⟳", "cyan", "in child runs"),
+}
+
+VERDICT_STYLES = {
+    "ok": "bold white on dark_green",
+    "degraded": "bold black on dark_orange",
+    "failed": "bold white on red",
+    "cancelled": "bold white on magenta",
+    "running": "bold black on yellow",
+    "pending": "bold black on yellow",
+}
+
+
+def status_look(status: str | None) -> StatusLook:
+    """Known statuses get a glyph and colour; unknown ones are shown as they are."""
+    if status in _LOOKS:
+        return _LOOKS[status]
+    return StatusLook("?", "bold blue", status or "unknown")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def fmt_credits(credits: float) -> str:
+    if not credits:
+        return ""
+    value = f"{credits:.2f}".rstrip("0").rstrip(".")
+    return f"{value} cr"
+
+
+def fmt_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def fmt_attempts(state: NodeState) -> str:
+    return f"×{state.attempts}" if state.attempts > 1 else ""
+
+
+def edge_text(edge: Edge) -> str:
+    """The words on an edge: `yes`, `no`, a route name, `A`/`B`, `if true`, `on failure`."""
+    if edge.kind is EdgeKind.FALLBACK:
+        goes_on = "run goes on" if edge.continues else "run stops"
+        return f"on failure ({goes_on})"
+    return edge.label or (f"child {edge.index}" if edge.index is not None else "next")
+
+
+def progress_text(summary: RunSummary) -> str:
+    return f"{summary.nodes_done}/{summary.nodes_reached} reached nodes done, {summary.nodes_total} in graph"
+
+
+def verdict_text(summary: RunSummary) -> str:
+    if summary.verdict in ("ok", summary.status):
+        return summary.status
+    return f"{summary.status} · {summary.verdict}"

@@ -1,0 +1,95 @@
+"""`--json`: a machine-readable summary with a documented, stable schema.
+
+Schema `run-inspector/summary@1` (documented in README.md, "JSON output"). Text from the API
+is kept as it is; `json.dumps(ensure_ascii=True)` escapes every control and non-ASCII
+character, so the output can never drive a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .graph import EdgeKind, RunGraph
+
+SCHEMA = "run-inspector/summary@1"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def summary_dict(graph: RunGraph, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    summary = graph.summary
+    run = graph.run
+    nodes: list[dict[str, Any]] = []
+    shown = set(graph.order)
+    for uuid in [*graph.order, *(u for u in graph.states if u not in shown)]:
+        state = graph.states[uuid]
+        nodes.append(
+            {
+                "uuid": uuid,
+                "slug": state.slug,
+                "name": state.node.name if state.node else None,
+                "kind": state.kind,
+                "action": state.action,
+                "scope": state.scope,
+                "status": state.status,
+                "attempts": state.attempts,
+                "credits": state.credits,
+                "durationSeconds": state.duration,
+                "startedAt": _iso(state.started_at),
+                "finishedAt": _iso(state.finished_at),
+                "error": state.first_error,
+                "inGraph": state.node is not None,
+                "children": [
+                    {
+                        "uuid": edge.target,
+                        "label": edge.label,
+                        "kind": edge.kind.value,
+                        "index": edge.index,
+                        "taken": edge.taken,
+                        **({"continues": edge.continues} if edge.kind is EdgeKind.FALLBACK else {}),
+                    }
+                    for edge in state.edges
+                ],
+                "childRuns": list(state.child_runs),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "run": {
+            "uuid": run.uuid,
+            "workflowUuid": run.workflow_uuid,
+            "workspaceUuid": run.workspace_uuid,
+            "parentUuid": run.parent_uuid,
+            "recordTitle": run.record_title,
+            "status": summary.status,
+            "verdict": summary.verdict,
+            "errorMessage": summary.error_message,
+            "createdAt": _iso(summary.created_at),
+            "finishedAt": _iso(summary.finished_at),
+            "elapsedSeconds": summary.elapsed,
+            "credits": summary.credits,
+            "counts": dict(sorted(summary.counts.items())),
+            "progress": {
+                "done": summary.nodes_done,
+                "reached": summary.nodes_reached,
+                "total": summary.nodes_total,
+            },
+            "executions": len(run.executions or []),
+        },
+        "nodes": nodes,
+        "failedNodes": graph.failed_nodes(),
+        "firstFailedNode": summary.first_failed,
+        "anomalies": [
+            {"kind": a.kind, "message": a.message, "nodeUuid": a.node_uuid, "path": a.path}
+            for a in graph.anomalies
+        ],
+        "findings": findings or [],
+    }
+
+
+def dumps(graph: RunGraph, findings: list[dict[str, Any]] | None = None) -> str:
+    return json.dumps(summary_dict(graph, findings), indent=2, ensure_ascii=True)

@@ -1,0 +1,111 @@
+"""Where runs come from: the API, the embedded demo, or a saved file (or bundle).
+
+Every source hands back the raw bytes of a GET-run response, so the same parsing, graph and
+change detection apply to all of them. No Textual import.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, InvalidResponseError, NotFoundError
+
+BUNDLE_KEY = "runInspectorBundle"
+"""A saved bundle is the root run's GET-run response plus this key holding child runs, so a
+bundle is still a valid response for any other reader."""
+
+
+class RunSource(ABC):
+    live = False
+    """True when the run can change, so polling makes sense."""
+    root_uuid: str
+    description: str
+
+    @abstractmethod
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        """The body of `GET /orchestration/runs/{run_uuid}`; raises `FetchError`."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class ApiSource(RunSource):
+    live = True
+
+    def __init__(self, client: Any, run_uuid: str, description: str) -> None:
+        self.client = client
+        self.root_uuid = run_uuid
+        self.description = description
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        body: bytes = await self.client.fetch_run_bytes(run_uuid)
+        return body
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+class FileSource(RunSource):
+    """A saved response, or a bundle with child runs; '-' reads standard input."""
+
+    live = False
+
+    def __init__(self, body: bytes, description: str) -> None:
+        self.body = body
+        self.description = description
+        self.root_uuid = "(file)"
+        self._children: dict[str, bytes] | None = None
+
+    @classmethod
+    def open(cls, path: str) -> FileSource:
+        try:
+            if path == "-":
+                return cls(sys.stdin.buffer.read(), "standard input")
+            return cls(Path(path).read_bytes(), path)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
+
+    def set_root(self, run_uuid: str | None) -> None:
+        if run_uuid:
+            self.root_uuid = run_uuid
+
+    def children(self) -> dict[str, bytes]:
+        if self._children is None:
+            self._children = {}
+            try:
+                data = json.loads(self.body)
+            except (ValueError, RecursionError):
+                data = None
+            bundle = data.get(BUNDLE_KEY) if isinstance(data, dict) else None
+            runs = bundle.get("runs") if isinstance(bundle, dict) else None
+            if isinstance(runs, dict):
+                for uuid, response in runs.items():
+                    self._children[str(uuid)] = json.dumps(response).encode()
+        return self._children
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        if run_uuid in (self.root_uuid, "(file)"):
+            return self.body
+        found = self.children().get(run_uuid)
+        if found is None:
+            raise NotFoundError(
+                f"run {run_uuid} is not in {self.description}",
+                "child runs are in a file only when it was saved with 's' in the app",
+            )
+        return found
+
+
+def bundle_bytes(root: bytes, children: dict[str, bytes]) -> bytes:
+    """A bundle: the root response with the child runs opened in the session added."""
+    data = json.loads(root)
+    if not isinstance(data, dict):
+        raise InvalidResponseError("the run to save is not a JSON object")
+    runs: dict[str, Any] = {}
+    for uuid, body in children.items():
+        runs[uuid] = json.loads(body)
+    data[BUNDLE_KEY] = {"version": 1, "runs": runs}
+    return json.dumps(data, indent=1, ensure_ascii=False).encode()
