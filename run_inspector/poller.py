@@ -1,0 +1,252 @@
+"""Polling a run: one fetch at a time, calm back-off, and the transitions between polls.
+
+No Textual import. `Poller.run()` is a loop that sleeps *after* each fetch, so requests never
+overlap and a slow server never starves it (the pattern TEXTUAL_FACTS recommends over a
+`set_interval` driving an exclusive worker). The clock and the sleep are injectable, so tests
+drive it with a fake clock.
+
+A body that is byte-for-byte the same as the last one is not parsed again: the poller keeps
+its hash and reports only that the poll succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .errors import FetchError, InvalidResponseError, NetworkError, NotFoundError, RateLimitedError
+from .graph import RunGraph
+from .models import TERMINAL_STATUSES, parse_run_response
+from .source import RunSource
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A status change seen between two polls. `node_uuid` None is the run itself."""
+
+    at: datetime
+    node_uuid: str | None
+    title: str
+    old: str | None
+    new: str
+
+
+@dataclass
+class Snapshot:
+    graph: RunGraph
+    transitions: list[Transition]
+    fetched_at: datetime
+    size: int
+
+
+@dataclass
+class PollStatus:
+    state: str
+    """`loading`, `live`, `paused`, `stale` (last fetch failed, retrying), `waiting` (the run is
+    not there yet), `finished` (terminal, polling stopped), `static` (a file), `failed` (gave up)."""
+    last_success: datetime | None = None
+    error: FetchError | None = None
+    retry_in: float | None = None
+    next_poll_in: float | None = None
+    polls: int = 0
+    unchanged: int = 0
+    """How many polls returned a byte-identical body (parsing skipped)."""
+
+
+def diff_graphs(old: RunGraph | None, new: RunGraph, at: datetime) -> list[Transition]:
+    """Status transitions of the run and of each node between two graphs."""
+    out: list[Transition] = []
+    old_status = old.summary.status if old is not None else None
+    if old_status != new.summary.status:
+        out.append(Transition(at, None, "run", old_status, new.summary.status))
+    if old is None:
+        return out
+    for uuid, state in new.states.items():
+        previous = old.states.get(uuid)
+        before = previous.status if previous is not None else None
+        if before != state.status and (previous is not None or state.executions):
+            out.append(Transition(at, uuid, state.slug or state.title, before, state.status))
+    return out
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Backoff:
+    """Exponential back-off with jitter, capped; a server's Retry-After wins."""
+
+    base: float = 2.0
+    cap: float = 60.0
+    failures: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self, error: FetchError) -> float:
+        self.failures += 1
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            return float(min(max(error.retry_after, 0.0), self.cap * 5))
+        delay: float = min(self.base * 2.0 ** (self.failures - 1), self.cap)
+        return delay * (0.75 + 0.5 * self.rng.random())
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class Poller:
+    """Fetch a run until it is terminal; report snapshots and poll state through callbacks."""
+
+    def __init__(
+        self,
+        source: RunSource,
+        run_uuid: str,
+        *,
+        interval: float = 2.0,
+        on_snapshot: Callable[[Snapshot], None],
+        on_status: Callable[[PollStatus], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        now: Callable[[], datetime] = _utcnow,
+        backoff: Backoff | None = None,
+        not_found_limit: int = 10,
+        error_limit: int | None = None,
+    ) -> None:
+        self.source = source
+        self.run_uuid = run_uuid
+        self.interval = max(interval, 0.05)
+        self.on_snapshot = on_snapshot
+        self.on_status = on_status or (lambda status: None)
+        self._sleep = sleep
+        self._now = now
+        self.backoff = backoff or Backoff(base=max(self.interval, 1.0))
+        self.not_found_limit = not_found_limit
+        """A run just created may 404 for a moment: keep asking this many times."""
+        self.error_limit = error_limit
+        """Give up after this many failures in a row (None: never, for the TUI)."""
+        self.status = PollStatus("loading")
+        self.graph: RunGraph | None = None
+        self._digest: bytes | None = None
+        self._wake = asyncio.Event()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._stopped = False
+
+    # -- intents --------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        if self.status.state in ("finished", "static", "failed"):
+            return
+        self._resumed.clear()
+        self._set_state("paused")
+
+    def resume(self) -> None:
+        if not self._resumed.is_set():
+            self._resumed.set()
+            self._wake.set()
+
+    def toggle_pause(self) -> None:
+        if self._resumed.is_set():
+            self.pause()
+        else:
+            self.resume()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    def refresh_now(self) -> None:
+        """Fetch at once instead of waiting for the next tick."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._resumed.set()
+        self._wake.set()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def poll_once(self) -> bool:
+        """One fetch. Returns True when the run is terminal (or the source never changes)."""
+        self._wake.clear()
+        body = await self.source.fetch_bytes(self.run_uuid)
+        at = self._now()
+        self.status.polls += 1
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        if digest == self._digest and self.graph is not None:
+            self.status.unchanged += 1
+        else:
+            parsed = parse_run_response(body)
+            graph = RunGraph.build(parsed, now=at)
+            transitions = diff_graphs(self.graph, graph, at)
+            self.graph = graph
+            self._digest = digest
+            self.on_snapshot(Snapshot(graph, transitions, at, len(body)))
+        self.status.last_success = at
+        self.status.error = None
+        self.status.retry_in = None
+        self.backoff.reset()
+        return (not self.source.live) or self.graph.summary.status in TERMINAL_STATUSES
+
+    async def run(self) -> None:
+        """Poll until the run is terminal (or, for a file, once), or until `stop`."""
+        not_found = 0
+        while not self._stopped:
+            await self._resumed.wait()
+            if self._stopped:
+                return
+            delay = self.interval
+            try:
+                done = await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except FetchError as error:
+                delay, give_up = self._on_error(error, not_found)
+                if isinstance(error, NotFoundError):
+                    not_found += 1
+                if give_up:
+                    self._set_state("failed", error=error)
+                    return
+                self.status.retry_in = delay
+                self._set_state("waiting" if isinstance(error, NotFoundError) else "stale", error=error)
+            else:
+                not_found = 0
+                if done:
+                    self.status.next_poll_in = None
+                    self._set_state("finished" if self.source.live else "static")
+                    return
+                self.status.next_poll_in = delay
+                self._set_state("paused" if self.paused else "live")
+            await self._pause_for(delay)
+
+    def _on_error(self, error: FetchError, not_found: int) -> tuple[float, bool]:
+        if isinstance(error, NotFoundError):
+            give_up = self.graph is not None or not_found + 1 >= self.not_found_limit or not self.source.live
+            return self.interval, give_up
+        if not error.retryable and not isinstance(error, (InvalidResponseError, NetworkError)):
+            return 0.0, True  # 401/403/other 4xx: asking again will not help
+        if not self.source.live:
+            return 0.0, True
+        if self.error_limit is not None and self.backoff.failures + 1 >= self.error_limit:
+            return 0.0, True
+        return self.backoff.next_delay(error), False
+
+    async def _pause_for(self, delay: float) -> None:
+        """Sleep `delay` seconds, or less when `refresh_now`, `resume` or `stop` is called."""
+        if self._wake.is_set():
+            return
+        sleeper = asyncio.ensure_future(self._sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    def _set_state(self, state: str, *, error: FetchError | None = None) -> None:
+        self.status.state = state
+        if error is not None:
+            self.status.error = error
+        self.on_status(self.status)
