@@ -1,0 +1,156 @@
+"""The poller with a fake clock: interval, stop at terminal, back-off, Retry-After, pause."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from run_inspector.errors import NotFoundError, RateLimitedError, ServerError, UnauthorizedError
+from run_inspector.poller import Backoff, PollStatus, Poller, Snapshot
+from run_inspector.source import RunSource
+
+from .helpers import execution, node, run_of
+
+
+def body(status: str, *node_statuses: str) -> bytes:
+    nodes = [node("start", "start", ["a"]), node("a", "call", ["end"]), node("end", "end")]
+    executions = [execution(u, s) for u, s in zip(("start", "a", "end"), node_statuses, strict=False)]
+    return json.dumps(run_of(nodes, executions, status=status)).encode()
+
+
+class ScriptedSource(RunSource):
+    """Answers each fetch with the next scripted body or error (the last one repeats)."""
+
+    live = True
+    root_uuid = "run-1"
+    description = "script"
+
+    def __init__(self, *answers: bytes | Exception) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        answer = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        await asyncio.sleep(0)
+
+
+def make(source: ScriptedSource, clock: FakeClock, **kw: Any) -> tuple[Poller, list[Snapshot], list[str]]:
+    snapshots: list[Snapshot] = []
+    states: list[str] = []
+
+    def on_status(status: PollStatus) -> None:
+        states.append(status.state)
+
+    poller = Poller(source, "run-1", interval=2.0, on_snapshot=snapshots.append, on_status=on_status,
+                    sleep=clock.sleep, backoff=Backoff(base=2.0, cap=30.0), **kw)
+    return poller, snapshots, states
+
+
+async def test_polls_at_the_interval_and_stops_at_terminal() -> None:
+    source = ScriptedSource(body("pending"), body("running", "success", "running"),
+                            body("running", "success", "error"), body("error", "success", "error"))
+    clock = FakeClock()
+    poller, snapshots, states = make(source, clock)
+    await asyncio.wait_for(poller.run(), 5)
+    assert source.calls == 4
+    assert clock.sleeps == [2.0, 2.0, 2.0]
+    assert states[-1] == "finished"
+    seen = [(t.title, t.old, t.new) for s in snapshots for t in s.transitions]
+    assert seen == [("run", None, "pending"), ("run", "pending", "running"), ("start", "not_reached", "success"),
+                    ("a", "not_reached", "running"), ("a", "running", "error"), ("run", "running", "error")]
+
+
+async def test_identical_bodies_are_not_parsed_again() -> None:
+    same = body("running", "success", "running")
+    source = ScriptedSource(same, same, same, body("success", "success", "success", "success"))
+    poller, snapshots, _ = make(source, FakeClock())
+    await asyncio.wait_for(poller.run(), 5)
+    assert len(snapshots) == 2
+    assert poller.status.unchanged == 2 and poller.status.polls == 4
+
+
+async def test_backs_off_on_server_errors_keeps_last_data_and_recovers() -> None:
+    source = ScriptedSource(body("running", "success"), ServerError("502"), ServerError("503"),
+                            body("success", "success", "success", "success"))
+    clock = FakeClock()
+    poller, snapshots, states = make(source, clock)
+    poller.backoff.rng.seed(1)
+    await asyncio.wait_for(poller.run(), 5)
+    assert states == ["live", "stale", "stale", "finished"]
+    first, second, third = clock.sleeps
+    assert first == 2.0
+    assert 1.5 <= second <= 2.5 and 3.0 <= third <= 5.0  # doubling, with jitter
+    assert len(snapshots) == 2 and poller.status.error is None
+
+
+async def test_retry_after_is_honoured() -> None:
+    source = ScriptedSource(RateLimitedError("slow down", retry_after=17.0), body("success"))
+    clock = FakeClock()
+    poller, _, states = make(source, clock)
+    await asyncio.wait_for(poller.run(), 5)
+    assert clock.sleeps == [17.0]
+    assert states == ["stale", "finished"]
+
+
+async def test_gives_up_at_once_on_unauthorized() -> None:
+    source = ScriptedSource(UnauthorizedError("401"))
+    poller, _, states = make(source, FakeClock())
+    await asyncio.wait_for(poller.run(), 5)
+    assert source.calls == 1 and states == ["failed"]
+
+
+async def test_a_run_not_found_yet_is_polled_up_to_a_limit() -> None:
+    source = ScriptedSource(NotFoundError("404"), NotFoundError("404"), body("success"))
+    poller, snapshots, states = make(source, FakeClock())
+    await asyncio.wait_for(poller.run(), 5)
+    assert states == ["waiting", "waiting", "finished"] and len(snapshots) == 1
+    source = ScriptedSource(NotFoundError("404"))
+    poller, _, states = make(source, FakeClock(), not_found_limit=3)
+    await asyncio.wait_for(poller.run(), 5)
+    assert source.calls == 3 and states[-1] == "failed"
+
+
+async def test_pause_stops_fetching_until_resume() -> None:
+    source = ScriptedSource(body("running"), body("running", "success"), body("success"))
+    clock = FakeClock()
+    poller, _, _ = make(source, clock)
+    poller.pause()
+    task = asyncio.create_task(poller.run())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert source.calls == 0 and poller.paused
+    poller.resume()
+    await asyncio.wait_for(task, 5)
+    assert source.calls == 3
+
+
+async def test_refresh_now_cuts_the_wait_short() -> None:
+    source = ScriptedSource(body("running"), body("success"))
+    poller = Poller(source, "run-1", interval=3600, on_snapshot=lambda s: None)
+    task = asyncio.create_task(poller.run())
+    while source.calls < 1:
+        await asyncio.sleep(0.01)
+    poller.refresh_now()
+    await asyncio.wait_for(task, 5)
+    assert source.calls == 2
+
+
+async def test_a_file_is_fetched_once() -> None:
+    source = ScriptedSource(body("running"))
+    source.live = False
+    poller, snapshots, states = make(source, FakeClock())
+    await asyncio.wait_for(poller.run(), 5)
+    assert source.calls == 1 and states == ["static"] and len(snapshots) == 1
