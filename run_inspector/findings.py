@@ -1,0 +1,845 @@
+"""Findings: what is wrong (or worth knowing) about a run, each with a node and a fix.
+
+Pure Python (no Textual). `compute_findings(graph)` reads the graph's per-node states and the
+response's `runContext` / `runComputedConfigs` once, so it stays linear in the size of the
+run. The views (`--print`, `--json`, the TUI) only render the list.
+
+The expression checks answer the "success but wrong" question: a template expression such as
+`{{nodes.qualify.qualified}}` that points at a path the upstream node never produced
+evaluates to nothing, silently, and a branch then goes the wrong way or an end variable comes
+out empty. Each such finding names the path and, where the upstream output shows where the
+value really is, the corrected expression.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from .graph import EdgeKind, NodeState, RunGraph
+from .models import ACTIVE_STATUSES, FAILED_STATUSES
+from .present import edge_text, fmt_duration, fmt_time
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+"""Most severe first: the order findings are listed in."""
+
+
+class Kind(StrEnum):
+    """The kinds of finding (the `kind` field; plain strings in JSON)."""
+
+    FAILED_NODE = "failed-node"
+    RUN_FAILED = "run-failed"
+    BRANCH_RESULT = "branch-result"
+    MISSING_PATH = "missing-path"
+    UNKNOWN_SLUG = "unknown-slug"
+    EMPTY_END_VARIABLES = "empty-end-variables"
+    FILTER_STOPPED = "filter-stopped"
+    NO_OUTPUT = "no-output"
+    RETRIES = "retries"
+    TEMPLATE_LITERAL = "template-literal"
+    STUCK_RUN = "stuck-run"
+    ANOMALY = "anomaly"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing worth knowing about the run: a one-line message, and maybe a detail and a fix."""
+
+    kind: str
+    severity: Severity
+    node_uuid: str | None
+    message: str
+    detail: str | None = None
+    fix: str | None = None
+    node_slug: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `findings[]` entry of `--json`."""
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "nodeUuid": self.node_uuid,
+            "nodeSlug": self.node_slug,
+            "message": self.message,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
+
+
+class _Missing:
+    """The value of a path that does not exist (distinct from a JSON null)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+# -- template expressions -----------------------------------------------------------------
+
+Segment = str | int
+
+_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_NODES = re.compile(r"(?<![\w.$])nodes(?=\s*(?:\?\.|\.|\[))")
+_SEGMENT = re.compile(
+    r"""\s*(?:
+        \??\.\s*(?P<ident>[A-Za-z_$][\w$]*)
+      | \[\s*(?:(?P<index>\d+)|"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>(?:[^'\\]|\\.)*)')\s*\]
+    )""",
+    re.VERBOSE,
+)
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*\Z")
+_EXPRESSION_KEYS = ("expression", "value", "template")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One `nodes.<slug>.<path>` read inside a template expression of a node's config."""
+
+    text: str
+    """As written, e.g. `nodes.qualify.qualified`."""
+    slug: str
+    path: tuple[Segment, ...]
+    where: tuple[Segment, ...]
+    """Where in the config the expression sits, e.g. `("variables", "owner")`."""
+
+    @property
+    def expression(self) -> str:
+        return format_reference(self.slug, self.path)
+
+    @property
+    def location(self) -> str:
+        return "config" + format_path(self.where)
+
+
+def format_path(path: tuple[Segment, ...] | list[Segment]) -> str:
+    """`.answer.qualified`, `[0]`, `["a b"]`: a path as it is written after a name."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENT.match(part):
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def format_reference(slug: str, path: tuple[Segment, ...] | list[Segment]) -> str:
+    return "nodes" + format_path((slug, *path))
+
+
+def references_in(text: str, where: tuple[Segment, ...] = (), *, bare: bool = False) -> list[Reference]:
+    """The `nodes.…` reads inside the `{{ … }}` of `text` (or in all of it when `bare`)."""
+    bodies = [text] if bare else [m.group(1) for m in _BRACES.finditer(text)]
+    refs: list[Reference] = []
+    for body in bodies:
+        for match in _NODES.finditer(body):
+            segments: list[Segment] = []
+            pos = match.end()
+            while (seg := _SEGMENT.match(body, pos)) is not None:
+                if seg.group("ident") is not None:
+                    segments.append(seg.group("ident"))
+                elif seg.group("index") is not None:
+                    segments.append(int(seg.group("index")))
+                else:
+                    quoted = seg.group("dq") if seg.group("dq") is not None else seg.group("sq")
+                    segments.append(re.sub(r"\\(.)", r"\1", quoted))
+                pos = seg.end()
+            if body[pos:].lstrip().startswith("(") and len(segments) > 1:
+                segments.pop()  # a method call such as .toLowerCase(): not a key
+            if not segments or not isinstance(segments[0], str):
+                continue
+            refs.append(Reference(body[match.start() : pos].strip(), segments[0], tuple(segments[1:]), where))
+    return refs
+
+
+def _is_expression_object(value: dict[str, Any]) -> bool:
+    return any(isinstance(value.get(k), str) and "expression" in value[k].lower() for k in ("kind", "type"))
+
+
+def config_references(state: NodeState) -> list[Reference]:
+    """Every `nodes.…` read in a node's config, in any string at any depth.
+
+    Template expression objects (`{"kind": "templateExpression", "expression": "…"}`) are
+    read too, with or without braces. A group's `_nodes` sub-graph is skipped: its nodes
+    are states of their own.
+    """
+    config = state.node.config if state.node is not None else None
+    if not config:
+        return []
+    refs: list[Reference] = []
+    seen: set[tuple[str, tuple[Segment, ...]]] = set()
+    stack: list[tuple[Any, tuple[Segment, ...]]] = [(config, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            found = references_in(value, where) if "{{" in value else []
+        elif isinstance(value, dict):
+            bare = _is_expression_object(value)
+            found = []
+            for key, child in reversed(list(value.items())):
+                if not where and key == "_nodes" and state.action == "group":
+                    continue
+                if bare and key in _EXPRESSION_KEYS and isinstance(child, str) and "{{" not in child:
+                    found.extend(references_in(child, (*where, key), bare=True))
+                else:
+                    stack.append((child, (*where, str(key))))
+        elif isinstance(value, list):
+            stack.extend((child, (*where, i)) for i, child in reversed(list(enumerate(value))))
+            continue
+        else:
+            continue
+        for ref in found:
+            key_ = (ref.text, ref.where)
+            if key_ not in seen:
+                seen.add(key_)
+                refs.append(ref)
+    return refs
+
+
+def resolve(value: Any, path: tuple[Segment, ...] | list[Segment]) -> tuple[Any, int]:
+    """(the value at `path`, how many segments resolved); the value is MISSING if not all did."""
+    current = value
+    for i, seg in enumerate(path):
+        if isinstance(current, dict):
+            key = seg if isinstance(seg, str) else str(seg)
+            if key in current:
+                current = current[key]
+                continue
+        elif isinstance(current, list):
+            index = seg if isinstance(seg, int) else int(seg) if seg.isdigit() else None
+            if index is not None and 0 <= index < len(current):
+                current = current[index]
+                continue
+            if seg == "length":
+                current = len(current)
+                continue
+        elif isinstance(current, str) and seg == "length":
+            current = len(current)
+            continue
+        return MISSING, i
+    return current, len(path)
+
+
+_SEARCH_DEPTH = 5
+_SEARCH_LIMIT = 2000
+
+
+def _dict_paths(value: Any) -> Iterator[tuple[tuple[Segment, ...], dict[str, Any]]]:
+    """Every dict under `value` (itself first), breadth first, bounded in depth and count."""
+    queue: deque[tuple[tuple[Segment, ...], Any]] = deque([((), value)])
+    visited = 0
+    while queue and visited < _SEARCH_LIMIT:
+        prefix, current = queue.popleft()
+        if not isinstance(current, dict):
+            continue
+        visited += 1
+        yield prefix, current
+        if len(prefix) < _SEARCH_DEPTH:
+            queue.extend(((*prefix, str(k)), v) for k, v in current.items() if isinstance(v, dict))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    path: tuple[Segment, ...]
+    """The corrected path under the slug."""
+    reason: str
+
+
+def suggest_path(
+    output: Any, path: tuple[Segment, ...], missing_at: int, *, agent: bool
+) -> Suggestion | None:
+    """Where the value that `path` meant most likely sits in `output`, or None."""
+    head = path[:missing_at]
+    rest = path[missing_at:]
+    base, _ = resolve(output, head)
+    # 1. The rest of the path resolves one or more levels deeper (the agent `answer` case).
+    for prefix, container in _dict_paths(base):
+        if prefix and resolve(container, rest)[1] == len(rest):
+            where = format_path(prefix)
+            if agent and not head and prefix == ("answer",):
+                return Suggestion((*prefix, *rest), "agent output sits under `.answer`")
+            return Suggestion((*head, *prefix, *rest), f"`{format_path(rest)[1:]}` sits under `{where}`")
+    # 2. A key with a close name at the same place (a typo, or camelCase against snake_case).
+    missing = rest[0]
+    if isinstance(base, dict) and isinstance(missing, str):
+        close = difflib.get_close_matches(missing, [str(k) for k in base], n=1, cutoff=0.75)
+        if close and resolve(base[close[0]], rest[1:])[1] == len(rest) - 1:
+            return Suggestion(
+                (*head, close[0], *rest[1:]), f"there is no `{missing}`; the closest key is `{close[0]}`"
+            )
+    # 3. The last key exists elsewhere in the output.
+    leaf = path[-1]
+    if isinstance(leaf, str):
+        for prefix, container in _dict_paths(output):
+            if leaf in container and (*prefix, leaf) != path:
+                found = (*prefix, leaf)
+                return Suggestion(found, f"`{leaf}` sits at `{format_path(found)}`")
+    return None
+
+
+def _keys_hint(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = [str(k) for k in value]
+        shown = ", ".join(keys[:12]) + (", …" if len(keys) > 12 else "")
+        return f"it has the keys: {shown}" if keys else "it is an empty object"
+    if isinstance(value, list):
+        return f"it is a list of {len(value)}"
+    return f"it is {_short(value)}"
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """A compact JSON-ish rendering of a value, for details."""
+    if value is MISSING:
+        return "missing"
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value is MISSING or value in ("", [], {})
+
+
+# -- the computation -------------------------------------------------------------------------
+
+
+@dataclass
+class _Check:
+    """The outcome of checking one reference."""
+
+    ref: Reference
+    kind: Kind
+    message_tail: str
+    detail: str | None
+    fix: str | None
+
+
+class _Context:
+    """What the checks share: slug lookups and the response, computed once."""
+
+    def __init__(self, graph: RunGraph) -> None:
+        self.graph = graph
+        self.context: dict[str, Any] = graph.response.run_context or {}
+        self.computed: dict[str, Any] = graph.response.run_computed_configs or {}
+        self.by_slug: dict[str, NodeState] = {}
+        for state in graph.states.values():
+            slug = state.slug
+            if slug and (slug not in self.by_slug or state.scope is None):
+                self.by_slug[slug] = state
+        self.slugs = sorted(self.by_slug)
+        self._close_slug: dict[str, str | None] = {}
+        self.run_succeeded = (graph.run.status or "") == "success"
+
+    def closest_slug(self, slug: str) -> str | None:
+        if slug not in self._close_slug:
+            close = difflib.get_close_matches(slug, self.slugs, n=1, cutoff=0.6)
+            self._close_slug[slug] = close[0] if close else None
+        return self._close_slug[slug]
+
+    def check(self, ref: Reference) -> _Check | None:
+        """A finding-to-be for one reference, or None when it reads something real (or unknowable)."""
+        upstream = self.by_slug.get(ref.slug)
+        if upstream is None:
+            closest = self.closest_slug(ref.slug)
+            fix = (
+                f"did you mean `{closest}`: use `{format_reference(closest, ref.path)}`"
+                if closest is not None
+                else None
+            )
+            return _Check(
+                ref,
+                Kind.UNKNOWN_SLUG,
+                f"reads `{ref.expression}`, but no node has the slug `{ref.slug}`",
+                f"{ref.location} = {{{{{ref.text}}}}}",
+                fix,
+            )
+        if not any((e.status or "") == "success" for e in upstream.executions):
+            return None  # not reached (or failed): nothing to compare against
+        if ref.slug not in self.context:
+            return None  # reported once as a no-output finding
+        output = self.context[ref.slug]
+        value, resolved = resolve(output, ref.path)
+        if value is not MISSING:
+            return None
+        up = upstream.title
+        reached = format_reference(ref.slug, ref.path[:resolved])
+        base, _ = resolve(output, ref.path[:resolved])
+        if base is None:
+            tail = f"reads `{ref.expression}`, but `{reached}` is null in the output of {up}"
+        else:
+            tail = f"reads `{ref.expression}`, a path that does not exist in the output of {up}"
+        suggestion = suggest_path(output, ref.path, resolved, agent=upstream.kind == "agent")
+        fix = (
+            f"{suggestion.reason}: use `{format_reference(ref.slug, suggestion.path)}`"
+            if suggestion is not None
+            else None
+        )
+        lines = [f"{ref.location} = {{{{{ref.text}}}}}"]
+        if resolved < len(ref.path):
+            lines.append(
+                f"`{reached}` has no {format_path(ref.path[resolved : resolved + 1])}: {_keys_hint(base)}"
+            )
+        return _Check(ref, Kind.MISSING_PATH, tail, "\n".join(lines), fix)
+
+
+def compute_findings(
+    graph: RunGraph, *, now: datetime | None = None, stuck_after: float = 600.0
+) -> list[Finding]:
+    """Every finding about the run, most severe first, then in the order nodes are shown.
+
+    `now` and `stuck_after` (seconds) decide whether an active run is stuck.
+    """
+    ctx = _Context(graph)
+    found: list[Finding] = []
+
+    def add(
+        kind: Kind, severity: Severity, state: NodeState | None, message: str, **extra: str | None
+    ) -> None:
+        found.append(
+            Finding(
+                kind.value,
+                severity,
+                state.uuid if state is not None else None,
+                message,
+                extra.get("detail"),
+                extra.get("fix"),
+                state.slug if state is not None else None,
+            )
+        )
+
+    _run_failed(graph, add)
+    checks_by_node = _expression_findings(graph, ctx, add)
+    for state in graph.states.values():
+        _failed_node(graph, state, add)
+        _filter_stopped(graph, state, add)
+        _retries(state, add)
+        _empty_end_variables(ctx, state, checks_by_node.get(state.uuid, []), add)
+    _no_output(graph, ctx, add)
+    _template_literals(ctx, add)
+    _stuck(graph, now, stuck_after, add)
+    for anomaly in graph.anomalies:
+        add(
+            Kind.ANOMALY,
+            "warning",
+            graph.states.get(anomaly.node_uuid or ""),
+            anomaly.message,
+            detail=f"{anomaly.kind}" + (f" at {anomaly.path}" if anomaly.path else ""),
+        )
+
+    position = {uuid: i for i, uuid in enumerate(graph.order)}
+    rank = {severity: i for i, severity in enumerate(SEVERITIES)}
+    unplaced = len(position)
+    return sorted(
+        found,
+        key=lambda f: (
+            rank[f.severity],
+            -1 if f.node_uuid is None else position.get(f.node_uuid, unplaced),
+        ),
+    )
+
+
+class _Add(Protocol):
+    def __call__(
+        self, kind: Kind, severity: Severity, state: NodeState | None, message: str, **extra: str | None
+    ) -> None: ...
+
+
+def _run_failed(graph: RunGraph, add: _Add) -> None:
+    status = graph.run.status or ""
+    if status in FAILED_STATUSES and not any(s.failed for s in graph.states.values()):
+        word = "failed" if status == "error" else "was cancelled"
+        add(
+            Kind.RUN_FAILED,
+            "error",
+            None,
+            f"the run {word}, but no node did",
+            detail=graph.run.error_message,
+        )
+
+
+def _failed_node(graph: RunGraph, state: NodeState, add: _Add) -> None:
+    if not state.failed:
+        return
+    verb = "failed" if state.status == "error" else "was cancelled"
+    edge = state.fallback_edge
+    target = graph.states.get(edge.target or "") if edge is not None else None
+    if edge is None:
+        add(
+            Kind.FAILED_NODE,
+            "error",
+            state,
+            f"{verb} with no fallback: the run failed here",
+            detail=state.first_error,
+        )
+        return
+    name = target.title if target is not None else (edge.target or "?")
+    if state.fallback_took_over and edge.continues:
+        fallback_status = target.status if target is not None else "?"
+        add(
+            Kind.FAILED_NODE,
+            "warning",
+            state,
+            f"{verb}; the fallback {name} took over ({fallback_status}) and the run went on: degraded",
+            detail=state.first_error,
+        )
+    elif state.fallback_took_over:
+        add(
+            Kind.FAILED_NODE,
+            "error",
+            state,
+            f"{verb}; the fallback {name} ran, but fallbackOnFailure is off, so the run stopped here",
+            detail=state.first_error,
+            fix="turn on fallbackOnFailure if the run should go on after the fallback",
+        )
+    else:
+        add(
+            Kind.FAILED_NODE,
+            "error",
+            state,
+            f"{verb} and its fallback {name} did not run: the run failed here",
+            detail=state.first_error,
+        )
+
+
+def _routes_taken(graph: RunGraph, state: NodeState) -> str:
+    taken = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK and e.taken]
+    if taken:
+        return ", ".join(f"`{edge_text(e)}`" for e in taken)
+    if state.action == "filter" and _filter_stopped_here(graph, state):
+        return "no route (it stopped the run)"
+    return "an unrecorded route"
+
+
+def _expression_findings(graph: RunGraph, ctx: _Context, add: _Add) -> dict[str, list[_Check]]:
+    """Missing paths and unknown slugs; on a routing node that ran, a branch result."""
+    by_node: dict[str, list[_Check]] = {}
+    for state in graph.states.values():
+        if state.node is None or not state.node.config:
+            continue
+        checks = [c for ref in config_references(state) if (c := ctx.check(ref)) is not None]
+        if not checks:
+            continue
+        by_node[state.uuid] = checks
+        ran = bool(state.executions)
+        decided = ran and state.is_routing and state.action != "split" and state.status not in ACTIVE_STATUSES
+        for check in checks:
+            if decided:
+                computed = ctx.computed.get(state.slug or "")
+                detail = check.detail or ""
+                if computed is not None:
+                    detail += f"\ncomputed config: {_short(computed, 200)}"
+                add(
+                    Kind.BRANCH_RESULT,
+                    "error",
+                    state,
+                    f"took {_routes_taken(graph, state)} on a missing value: its {check.ref.location} "
+                    + check.message_tail,
+                    detail=detail,
+                    fix=check.fix,
+                )
+                continue
+            if check.kind is Kind.UNKNOWN_SLUG:
+                add(
+                    Kind.UNKNOWN_SLUG,
+                    "warning",
+                    state,
+                    check.message_tail,
+                    detail=check.detail,
+                    fix=check.fix,
+                )
+                continue
+            if ran:
+                add(
+                    Kind.MISSING_PATH,
+                    "warning",
+                    state,
+                    check.message_tail,
+                    detail=check.detail,
+                    fix=check.fix,
+                )
+            elif state.scope is None:
+                add(
+                    Kind.MISSING_PATH,
+                    "info",
+                    state,
+                    check.message_tail + " (this node was not reached; it would read nothing)",
+                    detail=check.detail,
+                    fix=check.fix,
+                )
+    return by_node
+
+
+def _filter_stopped_here(graph: RunGraph, state: NodeState) -> bool:
+    if (graph.run.status or "") in ACTIVE_STATUSES or state.status in ACTIVE_STATUSES or state.failed:
+        return False
+    if not state.executions:
+        return False
+    ways = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
+    if any(e.taken for e in ways):
+        return False
+    targets = [graph.states.get(e.target or "") for e in ways]
+    return not any(t is not None and t.executions for t in targets)
+
+
+def _filter_stopped(graph: RunGraph, state: NodeState, add: _Add) -> None:
+    if not (state.kind == "native" and state.action == "filter") or not _filter_stopped_here(graph, state):
+        return
+    computed = graph.input_of(state.uuid)
+    add(
+        Kind.FILTER_STOPPED,
+        "info",
+        state,
+        "the filter's condition did not hold, so the run stopped here (not an error)",
+        detail=f"computed config: {_short(computed, 200)}" if computed is not None else None,
+    )
+
+
+def _retries(state: NodeState, add: _Add) -> None:
+    executions = state.executions
+    if len(executions) < 2 or state.action == "group":
+        return
+    if not any((e.status or "") in FAILED_STATUSES for e in executions[:-1]):
+        return  # repeated executions without failures are loop iterations, not retries
+    last = executions[-1].status or "unknown"
+    policy = state.node.retry if state.node is not None else None
+    limit = policy.maximum_attempts if policy is not None else None
+    detail_parts = []
+    if policy is not None and limit is not None:
+        detail_parts.append(
+            f"retry policy: up to {limit} attempts"
+            + (f", {policy.initial_interval:g} ms apart" if policy.initial_interval is not None else "")
+            + (f", backoff ×{policy.backoff_coefficient:g}" if policy.backoff_coefficient is not None else "")
+        )
+    for number, execution in enumerate(executions, 1):
+        if execution.error_message:
+            detail_parts.append(f"attempt {number}: {execution.status or '?'}: {execution.error_message}")
+    count = len(executions)
+    if last == "success":
+        add(
+            Kind.RETRIES,
+            "info",
+            state,
+            f"needed {count} attempts; the last one succeeded",
+            detail="\n".join(detail_parts) or None,
+        )
+    else:
+        gave_up = " (the retry limit)" if limit is not None and count >= limit else ""
+        add(
+            Kind.RETRIES,
+            "warning",
+            state,
+            f"made {count} attempts{gave_up}; the last one ended {last}",
+            detail="\n".join(detail_parts) or None,
+        )
+
+
+def _end_variables(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, dict):
+        inner = value.get("variables")
+        if isinstance(inner, dict):
+            return inner
+        if isinstance(inner, list):
+            return _variables_from_list(inner)
+        return value
+    if isinstance(value, list):
+        return _variables_from_list(value)
+    return None
+
+
+def _variables_from_list(items: list[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if isinstance(item, dict):
+            name = item.get("name", item.get("key"))
+            if isinstance(name, str):
+                out[name] = item.get("value")
+    return out
+
+
+def _variable_name(config: dict[str, Any] | None, where: tuple[Segment, ...]) -> str | None:
+    """The end variable an expression at `where` in the end node's config feeds, if any."""
+    if len(where) < 2 or where[0] != "variables" or not config:
+        return None
+    if isinstance(where[1], str):
+        return where[1]
+    items = config.get("variables")
+    if isinstance(items, list) and where[1] < len(items) and isinstance(items[where[1]], dict):
+        name = items[where[1]].get("name", items[where[1]].get("key"))
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _empty_end_variables(ctx: _Context, state: NodeState, checks: list[_Check], add: _Add) -> None:
+    if not (
+        ctx.run_succeeded and state.kind == "native" and state.action == "end" and state.status == "success"
+    ):
+        return
+    if state.scope is not None:
+        return
+    config = state.node.config if state.node is not None else None
+    declared = _end_variables((config or {}).get("variables")) if config else None
+    slug = state.slug or ""
+    values = _end_variables(ctx.context.get(slug))
+    if values is None:
+        values = _end_variables(ctx.computed.get(slug)) or {}
+    names = list(declared) if declared else list(values)
+    empty = [name for name in names if _is_empty(values.get(name, MISSING))]
+    if not empty:
+        return
+    lines: list[str] = []
+    fix: str | None = None
+    for name in empty:
+        value = values.get(name, MISSING)
+        line = f"{name} = {_short(value, 60)}"
+        for check in checks:
+            if _variable_name(config, check.ref.where) == name:
+                line += f": reads `{check.ref.expression}`, which " + (
+                    "names no node" if check.kind is Kind.UNKNOWN_SLUG else "does not exist"
+                )
+                fix = fix or check.fix
+                break
+        lines.append(line)
+    shown = ", ".join(empty[:6]) + (", …" if len(empty) > 6 else "")
+    plural = "s" if len(empty) > 1 else ""
+    add(
+        Kind.EMPTY_END_VARIABLES,
+        "warning",
+        state,
+        f"the run succeeded, but {len(empty)} end variable{plural} came out empty: {shown}",
+        detail="\n".join(lines),
+        fix=fix,
+    )
+
+
+def _no_output(graph: RunGraph, ctx: _Context, add: _Add) -> None:
+    ran = [
+        s
+        for s in graph.states.values()
+        if s.scope is None and s.slug and s.status == "success" and s.node is not None
+    ]
+    if not ran:
+        return
+    if graph.response.run_context is None:
+        add(
+            Kind.NO_OUTPUT,
+            "info",
+            None,
+            "the response has no runContext: no node's output can be shown",
+            detail=f"{len(ran)} nodes ran successfully",
+        )
+        return
+    for state in ran:
+        if ctx.context.get(state.slug or "") is None:
+            add(
+                Kind.NO_OUTPUT,
+                "info",
+                state,
+                f"ran, but runContext has nothing for `{state.slug}`",
+                detail="expressions that read it get nothing",
+            )
+
+
+_LITERAL_SHOWN = 3
+
+
+def _literal_spots(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(path, snippet) of each string under `value` that still holds `{{`."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        current, path = stack.pop()
+        if isinstance(current, str):
+            at = current.find("{{")
+            if at >= 0:
+                start = max(at - 20, 0)
+                snippet = (
+                    ("…" if start else "")
+                    + current[start : at + 60]
+                    + ("…" if at + 60 < len(current) else "")
+                )
+                yield path, snippet
+        elif isinstance(current, dict):
+            for key, child in reversed(list(current.items())):
+                if key == "_nodes":
+                    continue  # a group's sub-graph config is evaluated per item, later
+                stack.append((child, path + format_path((str(key),))))
+        elif isinstance(current, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(current))))
+
+
+def _template_literals(ctx: _Context, add: _Add) -> None:
+    for slug, state in ctx.by_slug.items():
+        if not state.executions:
+            continue
+        spots: list[tuple[str, str]] = []
+        for label, source in (("computed config", ctx.computed), ("output", ctx.context)):
+            if slug in source:
+                for path, snippet in _literal_spots(source[slug], label):
+                    spots.append((path, snippet))
+        if not spots:
+            continue
+        first_path, first = spots[0]
+        detail = "\n".join(f"{path}: {snippet}" for path, snippet in spots[:_LITERAL_SHOWN])
+        if len(spots) > _LITERAL_SHOWN:
+            detail += f"\n… {len(spots) - _LITERAL_SHOWN} more"
+        add(
+            Kind.TEMPLATE_LITERAL,
+            "warning",
+            state,
+            f"a template was left unevaluated in its {first_path}: {first}",
+            detail=detail,
+            fix="check the expression: Cargo leaves `{{…}}` as text when it cannot evaluate it",
+        )
+
+
+def _stuck(graph: RunGraph, now: datetime | None, stuck_after: float, add: _Add) -> None:
+    run = graph.run
+    status = run.status or ""
+    if status not in ACTIVE_STATUSES:
+        return
+    moments = [run.updated_at, run.created_at]
+    for execution in run.executions or []:
+        moments.extend((execution.updated_at, execution.started_at, execution.finished_at))
+    known = [m if m.tzinfo is not None else m.replace(tzinfo=UTC) for m in moments if m is not None]
+    if not known:
+        return
+    last = max(known)
+    age = ((now or datetime.now(UTC)) - last).total_seconds()
+    if age <= stuck_after:
+        return
+    active = next(
+        (graph.states[u] for u in graph.order if graph.states[u].status in ACTIVE_STATUSES),
+        None,
+    )
+    detail = f"last update {fmt_time(last)}"
+    if active is not None:
+        detail += f"; waiting on {active.title} ({active.status} since {fmt_time(active.started_at)})"
+    add(
+        Kind.STUCK_RUN,
+        "warning",
+        active,
+        f"the run has been {status} with no update for {fmt_duration(age)} "
+        f"(threshold {fmt_duration(stuck_after)})",
+        detail=detail,
+    )
