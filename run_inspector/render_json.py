@@ -8,9 +8,11 @@ character, so the output can never drive a terminal.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from .findings import Finding
 from .graph import EdgeKind, RunGraph
 
 SCHEMA = "run-inspector/summary@1"
@@ -20,7 +22,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
-def summary_dict(graph: RunGraph, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+FindingsArg = Sequence[Finding | dict[str, Any]] | None
+"""Findings as `Finding`s or as their `to_dict()` form."""
+
+
+def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any]:
     summary = graph.summary
     run = graph.run
     nodes: list[dict[str, Any]] = []
@@ -87,9 +93,9 @@ def summary_dict(graph: RunGraph, findings: list[dict[str, Any]] | None = None) 
             {"kind": a.kind, "message": a.message, "nodeUuid": a.node_uuid, "path": a.path}
             for a in graph.anomalies
         ],
-        "findings": findings or [],
+        "findings": [f.to_dict() if isinstance(f, Finding) else f for f in findings or []],
     }
 
 
-def dumps(graph: RunGraph, findings: list[dict[str, Any]] | None = None) -> str:
+def dumps(graph: RunGraph, findings: FindingsArg = None) -> str:
     return json.dumps(summary_dict(graph, findings), indent=2, ensure_ascii=True)

@@ -6,12 +6,13 @@ goes through `sanitize` and is added as plain text, never parsed as markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from rich.console import Console
 from rich.text import Text
 
+from .findings import Finding, Kind
 from .graph import ItemKind, RunGraph, TreeItem
 from .present import (
     VERDICT_STYLES,
@@ -124,7 +125,34 @@ def error_lines(message: str) -> list[str]:
     return out
 
 
-def render_lines(graph: RunGraph) -> list[Text]:
+SEVERITY_LOOKS = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
+FINDING_DETAIL_LINES = 8
+
+
+def finding_lines(graph: RunGraph, findings: Sequence[Finding]) -> list[Text]:
+    """The Findings section. Graph anomalies are left to their own section, not listed twice."""
+    shown = [f for f in findings if f.kind != Kind.ANOMALY]
+    if not shown:
+        return [Text("Findings: none", style="bold")]
+    lines = [Text(f"Findings ({len(shown)})", style="bold")]
+    for finding in shown:
+        glyph, style = SEVERITY_LOOKS.get(finding.severity, ("?", "bold blue"))
+        line = Text(f"  {glyph} ", style=style)
+        state = graph.states.get(finding.node_uuid or "")
+        if state is not None:
+            line.append(one_line(state.title, 40), style="bold")
+            line.append(": ")
+        line.append(one_line(finding.message, 300), style=style)
+        lines.append(line)
+        if finding.fix:
+            lines.append(Text.assemble(("      fix: ", "bold green"), (one_line(finding.fix, 300), "green")))
+        if finding.detail:
+            for detail in error_lines(finding.detail)[:FINDING_DETAIL_LINES]:
+                lines.append(Text("      " + detail, style="dim"))
+    return lines
+
+
+def render_lines(graph: RunGraph, findings: Sequence[Finding] | None = None) -> list[Text]:
     lines = header_lines(graph)
     lines.append(Text())
     for prefix, under, item in _tree_lines(graph.root):
@@ -139,6 +167,9 @@ def render_lines(graph: RunGraph) -> list[Text]:
             if state.first_error and state.failed:
                 for error_line in error_lines(state.first_error):
                     lines.append(Text.assemble((under + "   ", "dim"), (error_line, "red")))
+    if findings is not None:
+        lines.append(Text())
+        lines.extend(finding_lines(graph, findings))
     if graph.anomalies:
         lines.append(Text())
         lines.append(Text(f"Anomalies ({len(graph.anomalies)})", style="bold yellow"))
@@ -152,7 +183,9 @@ def render_lines(graph: RunGraph) -> list[Text]:
     return lines
 
 
-def print_run(graph: RunGraph, file: TextIO, *, color: bool | None = None) -> None:
+def print_run(
+    graph: RunGraph, file: TextIO, *, color: bool | None = None, findings: Sequence[Finding] | None = None
+) -> None:
     is_tty = file.isatty() if color is None else color
     console = Console(
         file=file,
@@ -164,5 +197,5 @@ def print_run(graph: RunGraph, file: TextIO, *, color: bool | None = None) -> No
         soft_wrap=True,
         width=10_000 if not is_tty else None,
     )
-    for line in render_lines(graph):
+    for line in render_lines(graph, findings):
         console.print(line)
