@@ -1,0 +1,366 @@
+"""Findings: each kind on a small run, and the "success but wrong" case in every view."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from run_inspector.findings import (
+    MISSING,
+    Finding,
+    Kind,
+    compute_findings,
+    format_reference,
+    references_in,
+    resolve,
+)
+from run_inspector.graph import RunGraph
+from run_inspector.render_json import dumps, summary_dict
+from run_inspector.render_text import print_run
+
+from .helpers import execution, fixture_bytes, fixture_data, graph_of, node, run_of
+
+CLOCK = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+"""Half an hour after the fixtures' runs started."""
+
+
+def findings_of(data: dict[str, Any] | bytes, **options: Any) -> list[Finding]:
+    return compute_findings(graph_of(data), now=CLOCK, **options)
+
+
+def of_kind(findings: list[Finding], kind: Kind) -> list[Finding]:
+    return [f for f in findings if f.kind == kind]
+
+
+def printed(graph: RunGraph, findings: list[Finding]) -> str:
+    out = io.StringIO()
+    print_run(graph, out, color=False, findings=findings)
+    return out.getvalue()
+
+
+# -- the must-show case: success, but the branch read a path the agent never produced ------------
+
+
+def test_wrong_path_branch_names_the_path_and_the_fix() -> None:
+    findings = findings_of(fixture_bytes("findings_wrong_path.json"))
+    first = findings[0]
+    assert (first.kind, first.severity, first.node_uuid, first.node_slug) == (
+        Kind.BRANCH_RESULT,
+        "error",
+        "n-branch",
+        "is_qualified",
+    )
+    assert "took `no`" in first.message
+    assert "`nodes.qualify.qualified`" in first.message
+    assert first.fix == "agent output sits under `.answer`: use `nodes.qualify.answer.qualified`"
+    assert first.detail is not None and '{"condition": null}' in first.detail  # the computed input
+
+
+def test_wrong_path_run_lists_every_finding_most_severe_first() -> None:
+    findings = findings_of(fixture_bytes("findings_wrong_path.json"))
+    assert [(f.severity, f.kind, f.node_slug) for f in findings] == [
+        ("error", "branch-result", "is_qualified"),
+        ("warning", "missing-path", "end"),
+        ("warning", "missing-path", "end"),
+        ("warning", "empty-end-variables", "end"),
+    ]
+
+
+def test_wrong_path_finding_in_print() -> None:
+    graph = graph_of(fixture_bytes("findings_wrong_path.json"))
+    text = printed(graph, compute_findings(graph))
+    section = text[text.index("Findings (4)") :]
+    assert "✖ Qualified?: took `no` on a missing value" in section
+    assert "`nodes.qualify.qualified`" in section
+    assert "fix: agent output sits under `.answer`: use `nodes.qualify.answer.qualified`" in section
+
+
+def test_wrong_path_finding_in_json() -> None:
+    graph = graph_of(fixture_bytes("findings_wrong_path.json"))
+    findings = compute_findings(graph)
+    data = json.loads(dumps(graph, findings))
+    branch = data["findings"][0]
+    assert set(branch) == {"kind", "severity", "nodeUuid", "nodeSlug", "message", "detail", "fix"}
+    assert branch["kind"] == "branch-result"
+    assert branch["nodeSlug"] == "is_qualified"
+    assert "nodes.qualify.qualified" in branch["message"]
+    assert branch["fix"].endswith("use `nodes.qualify.answer.qualified`")
+    # The CLI passes the dict form; both give the same JSON.
+    assert summary_dict(graph, [f.to_dict() for f in findings]) == summary_dict(graph, findings)
+
+
+def test_print_without_findings_has_no_section() -> None:
+    graph = graph_of(fixture_bytes("findings_wrong_path.json"))
+    out = io.StringIO()
+    print_run(graph, out, color=False)
+    assert "Findings" not in out.getvalue()
+    assert "Findings: none" in printed(graph, [])
+
+
+# -- one test per kind -------------------------------------------------------------------------
+
+
+def test_missing_path_in_end_variables_also_inside_template_expression_objects() -> None:
+    missing = of_kind(findings_of(fixture_bytes("findings_wrong_path.json")), Kind.MISSING_PATH)
+    assert [(f.severity, f.fix) for f in missing] == [
+        ("warning", "agent output sits under `.answer`: use `nodes.qualify.answer.qualified`"),
+        ("warning", "agent output sits under `.answer`: use `nodes.qualify.answer.reason`"),
+    ]
+    # `reason` is a {"kind": "templateExpression", "expression": "{{…}}"} object.
+    assert missing[1].detail is not None
+    assert missing[1].detail.startswith("config.variables.reason.expression = {{nodes.qualify.reason}}")
+
+
+def test_missing_path_suggests_a_close_key() -> None:
+    [missing] = of_kind(findings_of(fixture_bytes("findings_template_literal.json")), Kind.MISSING_PATH)
+    assert missing.node_slug == "notify_owner"
+    assert (
+        missing.fix == "there is no `first_name`; the closest key is `firstName`: use `nodes.start.firstName`"
+    )
+
+
+def test_missing_path_of_a_node_not_reached_is_info() -> None:
+    # failed_run: End was never reached, but reads a key the agent's answer does not have.
+    [missing] = of_kind(findings_of(fixture_bytes("failed_run.json")), Kind.MISSING_PATH)
+    assert (missing.severity, missing.node_slug) == ("info", "end")
+    assert "`nodes.qualify.answer.owner`" in missing.message and "not reached" in missing.message
+
+
+def test_no_missing_path_when_the_upstream_node_did_not_run() -> None:
+    data = fixture_data("failed_run.json")
+    end = next(n for n in data["run"]["nodes"] if n["slug"] == "end")
+    end["config"]["variables"] = {"skipped": "{{nodes.log_skip.reason}}", "sync": "{{nodes.sync_crm.id}}"}
+    assert of_kind(findings_of(data), Kind.MISSING_PATH) == []
+
+
+def test_unknown_slug_suggests_the_closest_slug() -> None:
+    data = fixture_data("failed_run.json")
+    sync = next(n for n in data["run"]["nodes"] if n["slug"] == "sync_crm")
+    sync["config"]["email"] = "{{nodes.contact_loop.emails}}"
+    [unknown] = of_kind(findings_of(data), Kind.UNKNOWN_SLUG)
+    assert (unknown.severity, unknown.node_slug) == ("warning", "sync_crm")
+    assert "no node has the slug `contact_loop`" in unknown.message
+    assert unknown.fix == "did you mean `contacts_loop`: use `nodes.contacts_loop.emails`"
+
+
+def test_empty_end_variables_in_a_successful_run() -> None:
+    [empty] = of_kind(findings_of(fixture_bytes("findings_wrong_path.json")), Kind.EMPTY_END_VARIABLES)
+    assert (empty.severity, empty.node_slug) == ("warning", "end")
+    assert empty.message == "the run succeeded, but 2 end variables came out empty: qualified, reason"
+    assert empty.detail == (
+        "qualified = null: reads `nodes.qualify.qualified`, which does not exist\n"
+        "reason = null: reads `nodes.qualify.reason`, which does not exist"
+    )
+    assert empty.fix == "agent output sits under `.answer`: use `nodes.qualify.answer.qualified`"
+
+
+def test_empty_end_variables_only_when_the_run_succeeded() -> None:
+    data = fixture_data("findings_wrong_path.json")
+    data["run"]["status"] = "error"
+    assert of_kind(findings_of(data), Kind.EMPTY_END_VARIABLES) == []
+
+
+def test_branch_result_also_for_a_filter_that_stopped_on_a_missing_value() -> None:
+    data = fixture_data("findings_filter_stopped.json")
+    data["run"]["nodes"][1]["config"]["condition"] = "{{nodes.start.emial}}"
+    branch = of_kind(findings_of(data), Kind.BRANCH_RESULT)
+    assert [(f.severity, f.node_slug) for f in branch] == [("error", "has_email")]
+    assert "took no route (it stopped the run)" in branch[0].message
+    assert branch[0].fix == "there is no `emial`; the closest key is `email`: use `nodes.start.email`"
+
+
+def test_failed_node_without_fallback_and_degraded_node() -> None:
+    failed = of_kind(findings_of(fixture_bytes("failed_run.json")), Kind.FAILED_NODE)
+    assert [(f.severity, f.node_slug) for f in failed] == [
+        ("error", "sync_crm"),
+        ("warning", "enrich_company"),
+    ]
+    assert failed[0].message == "failed with no fallback: the run failed here"
+    assert failed[0].detail is not None and failed[0].detail.startswith("HubSpot 400")
+    assert "took over (success) and the run went on: degraded" in failed[1].message
+
+
+def test_failed_node_whose_fallback_ran_but_does_not_let_the_run_go_on() -> None:
+    data = fixture_data("failed_run.json")
+    next(n for n in data["run"]["nodes"] if n["slug"] == "enrich_company")["fallbackOnFailure"] = False
+    enrich = [f for f in of_kind(findings_of(data), Kind.FAILED_NODE) if f.node_slug == "enrich_company"]
+    assert [f.severity for f in enrich] == ["error"]
+    assert "fallbackOnFailure is off" in enrich[0].message
+
+
+def test_failed_node_whose_fallback_did_not_run() -> None:
+    data = fixture_data("failed_run.json")
+    data["run"]["executions"] = [e for e in data["run"]["executions"] if e["nodeSlug"] != "notify_owner"]
+    enrich = [f for f in of_kind(findings_of(data), Kind.FAILED_NODE) if f.node_slug == "enrich_company"]
+    assert [(f.severity, f.message) for f in enrich] == [
+        ("error", "failed and its fallback Tell the owner on Slack did not run: the run failed here")
+    ]
+
+
+def test_run_failed_with_no_failed_node() -> None:
+    data = fixture_data("findings_retries.json")
+    data["run"]["status"] = "error"
+    data["run"]["errorMessage"] = "Workflow execution timed out"
+    [failed] = of_kind(findings_of(data), Kind.RUN_FAILED)
+    assert (failed.severity, failed.node_uuid, failed.detail) == (
+        "error",
+        None,
+        "Workflow execution timed out",
+    )
+
+
+def test_filter_stopped_the_run_is_info() -> None:
+    findings = findings_of(fixture_bytes("findings_filter_stopped.json"))
+    assert [(f.kind, f.severity, f.node_slug) for f in findings] == [("filter-stopped", "info", "has_email")]
+    assert "not an error" in findings[0].message
+    assert findings[0].detail == 'computed config: {"condition": null}'
+
+
+def test_a_filter_that_passed_is_no_finding() -> None:
+    data = fixture_data("findings_filter_stopped.json")
+    run = data["run"]
+    run["executions"][1]["nodeChildIndex"] = 0
+    run["executions"].append({"nodeUuid": "n-send", "nodeSlug": "send_intro", "status": "success"})
+    data["runContext"]["send_intro"] = {"ok": True}
+    assert of_kind(findings_of(data), Kind.FILTER_STOPPED) == []
+
+
+def test_no_recorded_output() -> None:
+    findings = findings_of(fixture_bytes("findings_no_output.json"))
+    assert [(f.kind, f.severity, f.node_slug) for f in findings] == [("no-output", "info", "lookup_account")]
+    assert findings[0].message == "ran, but runContext has nothing for `lookup_account`"
+
+
+def test_no_run_context_at_all_is_one_finding() -> None:
+    data = fixture_data("findings_no_output.json")
+    data["runContext"] = None
+    assert [(f.kind, f.node_uuid) for f in findings_of(data)] == [("no-output", None)]
+
+
+def test_retries_that_ended_in_success_are_info() -> None:
+    [retries] = of_kind(findings_of(fixture_bytes("findings_retries.json")), Kind.RETRIES)
+    assert (retries.severity, retries.node_slug) == ("info", "fetch_company")
+    assert retries.message == "needed 3 attempts; the last one succeeded"
+    assert retries.detail is not None
+    assert retries.detail.splitlines()[0] == "retry policy: up to 3 attempts, 1000 ms apart, backoff ×2"
+
+
+def test_retries_that_ended_in_failure_are_a_warning_and_group_items_are_not_retries() -> None:
+    retries = of_kind(findings_of(fixture_bytes("failed_run.json")), Kind.RETRIES)
+    assert [(f.severity, f.node_slug, f.message) for f in retries] == [
+        ("warning", "enrich_company", "made 2 attempts (the retry limit); the last one ended error")
+    ]  # contacts_loop ran three times, once per item: not retries
+
+
+def test_template_literal_left_in_the_computed_config_and_output() -> None:
+    [literal] = of_kind(findings_of(fixture_bytes("findings_template_literal.json")), Kind.TEMPLATE_LITERAL)
+    assert (literal.severity, literal.node_slug) == ("warning", "notify_owner")
+    assert "computed config.text" in literal.message and "{{nodes.start.first_name}}" in literal.message
+    assert (
+        literal.detail is not None and "output.text: New lead: {{nodes.start.first_name}}" in literal.detail
+    )
+
+
+def test_stuck_run_shows_the_threshold() -> None:
+    [stuck] = findings_of(fixture_bytes("findings_stuck_run.json"))
+    assert (stuck.kind, stuck.severity, stuck.node_slug) == ("stuck-run", "warning", "wait_for_reply")
+    assert stuck.message == "the run has been running with no update for 29m55s (threshold 10m00s)"
+    assert stuck.detail is not None and "waiting on Wait for a reply" in stuck.detail
+
+
+def test_stuck_run_depends_on_the_clock_and_the_threshold() -> None:
+    graph = graph_of(fixture_bytes("findings_stuck_run.json"))
+    early = datetime(2026, 11, 20, 9, 5, tzinfo=UTC)
+    assert compute_findings(graph, now=early) == []
+    [stuck] = compute_findings(graph, now=early, stuck_after=60)
+    assert stuck.message.endswith("(threshold 1m00s)")
+
+
+def test_graph_anomalies_are_findings_but_printed_once() -> None:
+    data = fixture_data("failed_run.json")
+    data["run"]["nodes"][0]["childrenUuids"].append("n-gone")
+    graph = graph_of(data)
+    findings = compute_findings(graph)
+    [anomaly] = of_kind(findings, Kind.ANOMALY)
+    assert (anomaly.severity, anomaly.node_slug) == ("warning", "start")
+    assert anomaly.message == "child 1 points to n-gone, which is not a node"
+    assert "anomaly" in [f["kind"] for f in json.loads(dumps(graph, findings))["findings"]]
+    assert printed(graph, findings).count("points to n-gone") == 1  # in the Anomalies section only
+
+
+# -- ordering, expressions, boundary and scale -------------------------------------------------
+
+
+def test_findings_are_sorted_by_severity_then_graph_order() -> None:
+    findings = findings_of(fixture_bytes("failed_run.json"))
+    assert [(f.severity, f.kind, f.node_slug) for f in findings] == [
+        ("error", "failed-node", "sync_crm"),
+        ("warning", "failed-node", "enrich_company"),
+        ("warning", "retries", "enrich_company"),
+        ("info", "missing-path", "end"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{nodes.qualify.answer.qualified}}", [("qualify", ("answer", "qualified"))]),
+        ("Hi {{ nodes.start.contacts[0] }}!", [("start", ("contacts", 0))]),
+        ('{{nodes["my node"].answer["is qualified"]}}', [("my node", ("answer", "is qualified"))]),
+        ("{{nodes.start.email.toLowerCase()}}", [("start", ("email",))]),
+        ("{{nodes.a.x > 5 && nodes.b?.y}}", [("a", ("x",)), ("b", ("y",))]),
+        ("{{item.nodes.x}} and nodes.start.email outside braces", []),
+    ],
+)
+def test_references_in_expressions(text: str, expected: list[tuple[str, tuple[object, ...]]]) -> None:
+    assert [(r.slug, r.path) for r in references_in(text)] == expected
+
+
+def test_resolve_and_format() -> None:
+    output = {"answer": {"list": [1, {"k": None}]}}
+    assert resolve(output, ("answer", "list", 1, "k")) == (None, 4)
+    assert resolve(output, ("answer", "list", "length")) == (2, 3)
+    assert resolve(output, ("answer", "nope", "k")) == (MISSING, 1)
+    assert format_reference("start", ("contacts", 0, "first name")) == 'nodes.start.contacts[0]["first name"]'
+
+
+def test_headless() -> None:
+    probe = (
+        "import run_inspector.findings, run_inspector.why, sys; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_findings_cost_less_than_building_the_graph_on_a_large_run() -> None:
+    """5,000 nodes and 50,000 executions: findings must stay linear (no walk per node)."""
+    uuids = ["start", *(f"s{i}" for i in range(1, 4999)), "end"]
+    nodes = [
+        node(
+            u,
+            "start" if u == "start" else "end" if u == "end" else "step",
+            [uuids[i + 1]] if i + 1 < len(uuids) else [],
+            config={"v": f"{{{{nodes.{uuids[i - 1]}.out}}}} {{{{nodes.{uuids[i - 1]}.wrong}}}}"} if i else {},
+        )
+        for i, u in enumerate(uuids)
+    ]
+    executions = [execution(u, "error" if k < 9 and k % 2 else "success") for u in uuids for k in range(10)]
+    data = run_of(nodes, executions)
+    data["runContext"] = {u: {"out": i} for i, u in enumerate(uuids)}
+    body = json.dumps(data).encode()
+    started = time.perf_counter()
+    graph = graph_of(body)
+    built = time.perf_counter()
+    findings = compute_findings(graph)
+    done = time.perf_counter()
+    assert len(of_kind(findings, Kind.MISSING_PATH)) == 4999
+    assert len(of_kind(findings, Kind.RETRIES)) == 5000
+    assert done - built < max(built - started, 1.0)
