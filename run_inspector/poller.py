@@ -68,8 +68,22 @@ def diff_graphs(old: RunGraph | None, new: RunGraph, at: datetime) -> list[Trans
     for uuid, state in new.states.items():
         previous = old.states.get(uuid)
         before = previous.status if previous is not None else None
+        name = state.slug or state.title
+        # An earlier attempt that ended while a retry took over is hidden by the node's
+        # aggregate status; report it on its own so a watcher sees every failure.
+        old_executions = previous.executions if previous is not None else []
+        for index, execution in enumerate(state.executions[:-1]):
+            was = old_executions[index].status if index < len(old_executions) else None
+            if (
+                execution.status != was
+                and execution.status in TERMINAL_STATUSES
+                and execution.status != "success"
+            ):
+                out.append(
+                    Transition(at, uuid, f"{name} (attempt {index + 1})", was, execution.status or "unknown")
+                )
         if before != state.status and (previous is not None or state.executions):
-            out.append(Transition(at, uuid, state.slug or state.title, before, state.status))
+            out.append(Transition(at, uuid, name, before, state.status))
     return out
 
 

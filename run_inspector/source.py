@@ -36,8 +36,9 @@ class RunSource(ABC):
 class ApiSource(RunSource):
     live = True
 
-    def __init__(self, client: Any, run_uuid: str, description: str) -> None:
+    def __init__(self, client: Any, run_uuid: str, description: str, *, live: bool = True) -> None:
         self.client = client
+        self.live = live
         self.root_uuid = run_uuid
         self.description = description
 

@@ -27,28 +27,64 @@ def graph_of(data: dict[str, Any] | bytes) -> RunGraph:
     return RunGraph.build(parse_run_response(body))
 
 
-def node(uuid: str, action: str = "step", children: list[str | None] | None = None, *, kind: str = "native",
-         **extra: Any) -> dict[str, Any]:
-    return {"uuid": uuid, "slug": uuid, "kind": kind, "actionSlug": action, "config": extra.pop("config", {}),
-            "childrenUuids": children or [], "fallbackOnFailure": False, "position": {"x": 0, "y": 0}, **extra}
+def node(
+    uuid: str,
+    action: str = "step",
+    children: list[str | None] | None = None,
+    *,
+    kind: str = "native",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "uuid": uuid,
+        "slug": uuid,
+        "kind": kind,
+        "actionSlug": action,
+        "config": extra.pop("config", {}),
+        "childrenUuids": children or [],
+        "fallbackOnFailure": False,
+        "position": {"x": 0, "y": 0},
+        **extra,
+    }
 
 
 def execution(uuid: str, status: str = "success", **extra: Any) -> dict[str, Any]:
     return {"nodeUuid": uuid, "nodeSlug": uuid, "status": status, "creditsUsedCount": 0, **extra}
 
 
-def run_of(nodes: list[dict[str, Any]], executions: list[dict[str, Any]] | None = None, *,
-           status: str = "success", **extra: Any) -> dict[str, Any]:
-    return {"run": {"uuid": "run-1", "status": status, "nodes": nodes, "executions": executions or [],
-                    "createdAt": "2026-11-20T09:00:00Z", "finishedAt": "2026-11-20T09:00:10Z", **extra},
-            "runContext": {}, "runComputedConfigs": {}}
+def run_of(
+    nodes: list[dict[str, Any]],
+    executions: list[dict[str, Any]] | None = None,
+    *,
+    status: str = "success",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "run": {
+            "uuid": "run-1",
+            "status": status,
+            "nodes": nodes,
+            "executions": executions or [],
+            "createdAt": "2026-11-20T09:00:00Z",
+            "finishedAt": "2026-11-20T09:00:10Z",
+            **extra,
+        },
+        "runContext": {},
+        "runComputedConfigs": {},
+    }
 
 
 def chain(n: int) -> dict[str, Any]:
     """start → s1 → … → end, all successful."""
     uuids = ["start", *(f"s{i}" for i in range(1, n + 1)), "end"]
-    nodes = [node(u, "start" if u == "start" else "end" if u == "end" else "step",
-                  [uuids[i + 1]] if i + 1 < len(uuids) else []) for i, u in enumerate(uuids)]
+    nodes = [
+        node(
+            u,
+            "start" if u == "start" else "end" if u == "end" else "step",
+            [uuids[i + 1]] if i + 1 < len(uuids) else [],
+        )
+        for i, u in enumerate(uuids)
+    ]
     return run_of(nodes, [execution(u) for u in uuids])
 
 

@@ -13,7 +13,11 @@ def outline(graph: RunGraph) -> list[str]:
     for item, depth in graph.root.walk():
         if item is graph.root:
             continue
-        name = graph.states[item.node_uuid].slug if item.kind in (ItemKind.NODE, ItemKind.REF) and item.node_uuid else item.text
+        name = (
+            graph.states[item.node_uuid].slug
+            if item.kind in (ItemKind.NODE, ItemKind.REF) and item.node_uuid
+            else item.text
+        )
         lines.append(f"{depth} {item.kind.value} {name}")
     return lines
 
@@ -57,7 +61,9 @@ def test_failed_fixture_node_states() -> None:
     assert [(e.label, e.taken) for e in branch.edges] == [("yes", True), ("no", False)]
     summary = graph.summary
     assert (summary.status, summary.verdict, summary.credits) == ("error", "failed", 9.0)
-    assert summary.first_failed == "n-sync"  # the failure that stopped the run, not the one a fallback handled
+    assert (
+        summary.first_failed == "n-sync"
+    )  # the failure that stopped the run, not the one a fallback handled
     assert summary.elapsed == 26.0
     assert (summary.nodes_reached, summary.nodes_done) == (7, 7)
 
@@ -81,7 +87,8 @@ def test_edge_labels_for_switch_split_filter() -> None:
         node("sw", "switch", ["a", "b"], config={"routes": [{"name": "EMEA"}, {"name": "US"}]}),
         node("a", "split", ["x", "y"]),
         node("b", "filter", ["end"]),
-        node("x", children=["end"]), node("y", children=["end"]),
+        node("x", children=["end"]),
+        node("y", children=["end"]),
         node("end", "end"),
     ]
     graph = graph_of(run_of(nodes))
@@ -91,38 +98,75 @@ def test_edge_labels_for_switch_split_filter() -> None:
 
 
 def test_fallback_that_stops_the_run() -> None:
-    nodes = [node("start", "start", ["c"]), node("c", "call", ["end"], kind="connector", fallbackChildUuid="fb"),
-             node("fb", "notify", []), node("end", "end")]
-    graph = graph_of(run_of(nodes, [execution("start"), execution("c", "error", errorMessage="boom"),
-                                    execution("fb")], status="error"))
+    nodes = [
+        node("start", "start", ["c"]),
+        node("c", "call", ["end"], kind="connector", fallbackChildUuid="fb"),
+        node("fb", "notify", []),
+        node("end", "end"),
+    ]
+    graph = graph_of(
+        run_of(
+            nodes,
+            [execution("start"), execution("c", "error", errorMessage="boom"), execution("fb")],
+            status="error",
+        )
+    )
     edge = graph.states["c"].fallback_edge
     assert edge is not None and edge.kind is EdgeKind.FALLBACK and not edge.continues and edge.taken
     assert graph.summary.verdict == "failed"
 
 
 def test_degraded_verdict_when_fallback_lets_run_go_on() -> None:
-    nodes = [node("start", "start", ["c"]),
-             node("c", "call", ["end"], kind="connector", fallbackChildUuid="fb", fallbackOnFailure=True),
-             node("fb", "notify", ["end"]), node("end", "end")]
-    graph = graph_of(run_of(nodes, [execution("start"), execution("c", "error", errorMessage="boom"),
-                                    execution("fb"), execution("end")]))
+    nodes = [
+        node("start", "start", ["c"]),
+        node("c", "call", ["end"], kind="connector", fallbackChildUuid="fb", fallbackOnFailure=True),
+        node("fb", "notify", ["end"]),
+        node("end", "end"),
+    ]
+    graph = graph_of(
+        run_of(
+            nodes,
+            [
+                execution("start"),
+                execution("c", "error", errorMessage="boom"),
+                execution("fb"),
+                execution("end"),
+            ],
+        )
+    )
     assert graph.summary.verdict == "degraded"
 
 
 def test_cycles_self_loops_null_and_dangling_children_are_flagged_not_fatal() -> None:
-    nodes = [node("start", "start", ["a"]), node("a", children=["b", None, "ghost"]),
-             node("b", children=["a", "b"]), node("a", children=[]), node("lonely")]
+    nodes = [
+        node("start", "start", ["a"]),
+        node("a", children=["b", None, "ghost"]),
+        node("b", children=["a", "b"]),
+        node("a", children=[]),
+        node("lonely"),
+    ]
     graph = graph_of(run_of(nodes, [execution("a"), execution("nowhere", "error")]))
     kinds = sorted({a.kind for a in graph.anomalies})
-    assert kinds == ["cycle", "dangling-child", "duplicate-uuid", "null-child", "self-loop", "unknown-node",
-                     "unreachable"]
+    assert kinds == [
+        "cycle",
+        "dangling-child",
+        "duplicate-uuid",
+        "null-child",
+        "self-loop",
+        "unknown-node",
+        "unreachable",
+    ]
     shown = {i.node_uuid for i, _ in graph.root.walk() if i.kind is ItemKind.NODE}
     assert shown == set(graph.states)  # every node appears, the duplicate and the unknown included
 
 
 def test_every_execution_is_accounted_for() -> None:
-    graph = graph_of(run_of([node("start", "start")],
-                            [execution("start"), execution("start", "error"), {"status": "success"}, {}]))
+    graph = graph_of(
+        run_of(
+            [node("start", "start")],
+            [execution("start"), execution("start", "error"), {"status": "success"}, {}],
+        )
+    )
     assert sum(len(s.executions) for s in graph.states.values()) == 4
 
 

@@ -19,13 +19,20 @@ def test_fixture_parses_on_the_fast_path() -> None:
     assert run.record_title == "Acme Corp" and run.status == "error"
     assert run.nodes is not None and run.nodes[1].fallback_child_uuid == "n-notify"
     assert run.executions is not None and run.executions[1].credits_used_count == 1
-    assert parsed.response.output_of("qualify") == {"answer": {"qualified": True, "score": 82,
-                                                              "reason": "B2B SaaS, 200 employees"}}
+    assert parsed.response.output_of("qualify") == {
+        "answer": {"qualified": True, "score": 82, "reason": "B2B SaaS, 200 employees"}
+    }
 
 
 def test_unknown_fields_and_values_are_kept() -> None:
-    body = {"run": {"uuid": "r", "status": "teleporting", "shinyNewField": {"a": 1},
-                    "nodes": [{"uuid": "n", "kind": "quantum", "childrenUuids": [None]}]}}
+    body = {
+        "run": {
+            "uuid": "r",
+            "status": "teleporting",
+            "shinyNewField": {"a": 1},
+            "nodes": [{"uuid": "n", "kind": "quantum", "childrenUuids": [None]}],
+        }
+    }
     parsed = parse_run_response(json.dumps(body))
     run = parsed.response.run
     assert run.status == "teleporting"
@@ -34,11 +41,24 @@ def test_unknown_fields_and_values_are_kept() -> None:
 
 
 def test_malformed_fields_degrade_alone_and_are_reported() -> None:
-    body = {"run": {"uuid": "r", "status": "error", "createdAt": "yesterday-ish",
-                    "executions": [{"nodeUuid": "a", "startedAt": "not a date", "creditsUsedCount": "3",
-                                    "status": "error", "errorMessage": "kept"},
-                                   {"nodeUuid": "b", "nodeChildIndex": "one"}],
-                    "nodes": [{"uuid": "a", "childrenUuids": "oops"}]}}
+    body = {
+        "run": {
+            "uuid": "r",
+            "status": "error",
+            "createdAt": "yesterday-ish",
+            "executions": [
+                {
+                    "nodeUuid": "a",
+                    "startedAt": "not a date",
+                    "creditsUsedCount": "3",
+                    "status": "error",
+                    "errorMessage": "kept",
+                },
+                {"nodeUuid": "b", "nodeChildIndex": "one"},
+            ],
+            "nodes": [{"uuid": "a", "childrenUuids": "oops"}],
+        }
+    }
     parsed = parse_run_response(json.dumps(body))
     run = parsed.response.run
     assert run.created_at is None
@@ -48,8 +68,12 @@ def test_malformed_fields_degrade_alone_and_are_reported() -> None:
     assert (second.node_uuid, second.node_child_index) == ("b", None)
     assert run.nodes is not None and run.nodes[0].children_uuids is None
     paths = sorted(a.path or "" for a in parsed.anomalies)
-    assert paths == ["run.createdAt", "run.executions[0].startedAt", "run.executions[1].nodeChildIndex",
-                     "run.nodes[0].childrenUuids"]
+    assert paths == [
+        "run.createdAt",
+        "run.executions[0].startedAt",
+        "run.executions[1].nodeChildIndex",
+        "run.nodes[0].childrenUuids",
+    ]
 
 
 def test_non_object_items_are_counted_not_dropped() -> None:

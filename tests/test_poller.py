@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from run_inspector.errors import NotFoundError, RateLimitedError, ServerError, UnauthorizedError
-from run_inspector.poller import Backoff, PollStatus, Poller, Snapshot
+from run_inspector.poller import Backoff, Poller, PollStatus, Snapshot
 from run_inspector.source import RunSource
 
 from .helpers import execution, node, run_of
@@ -54,14 +54,26 @@ def make(source: ScriptedSource, clock: FakeClock, **kw: Any) -> tuple[Poller, l
     def on_status(status: PollStatus) -> None:
         states.append(status.state)
 
-    poller = Poller(source, "run-1", interval=2.0, on_snapshot=snapshots.append, on_status=on_status,
-                    sleep=clock.sleep, backoff=Backoff(base=2.0, cap=30.0), **kw)
+    poller = Poller(
+        source,
+        "run-1",
+        interval=2.0,
+        on_snapshot=snapshots.append,
+        on_status=on_status,
+        sleep=clock.sleep,
+        backoff=Backoff(base=2.0, cap=30.0),
+        **kw,
+    )
     return poller, snapshots, states
 
 
 async def test_polls_at_the_interval_and_stops_at_terminal() -> None:
-    source = ScriptedSource(body("pending"), body("running", "success", "running"),
-                            body("running", "success", "error"), body("error", "success", "error"))
+    source = ScriptedSource(
+        body("pending"),
+        body("running", "success", "running"),
+        body("running", "success", "error"),
+        body("error", "success", "error"),
+    )
     clock = FakeClock()
     poller, snapshots, states = make(source, clock)
     await asyncio.wait_for(poller.run(), 5)
@@ -69,8 +81,14 @@ async def test_polls_at_the_interval_and_stops_at_terminal() -> None:
     assert clock.sleeps == [2.0, 2.0, 2.0]
     assert states[-1] == "finished"
     seen = [(t.title, t.old, t.new) for s in snapshots for t in s.transitions]
-    assert seen == [("run", None, "pending"), ("run", "pending", "running"), ("start", "not_reached", "success"),
-                    ("a", "not_reached", "running"), ("a", "running", "error"), ("run", "running", "error")]
+    assert seen == [
+        ("run", None, "pending"),
+        ("run", "pending", "running"),
+        ("start", "not_reached", "success"),
+        ("a", "not_reached", "running"),
+        ("a", "running", "error"),
+        ("run", "running", "error"),
+    ]
 
 
 async def test_identical_bodies_are_not_parsed_again() -> None:
@@ -83,8 +101,12 @@ async def test_identical_bodies_are_not_parsed_again() -> None:
 
 
 async def test_backs_off_on_server_errors_keeps_last_data_and_recovers() -> None:
-    source = ScriptedSource(body("running", "success"), ServerError("502"), ServerError("503"),
-                            body("success", "success", "success", "success"))
+    source = ScriptedSource(
+        body("running", "success"),
+        ServerError("502"),
+        ServerError("503"),
+        body("success", "success", "success", "success"),
+    )
     clock = FakeClock()
     poller, snapshots, states = make(source, clock)
     poller.backoff.rng.seed(1)

@@ -21,7 +21,7 @@ from run_inspector.sanitize import clean, one_line
 )
 def test_no_control_characters_survive(hostile: str) -> None:
     for text in (clean(hostile), one_line(hostile)):
-        assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 for c in text)
+        assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in text)
         assert "\u202e" not in text
 
 
