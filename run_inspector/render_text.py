@@ -6,6 +6,7 @@ goes through `sanitize` and is added as plain text, never parsed as markup.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
@@ -110,18 +111,14 @@ def item_line(graph: RunGraph, item: TreeItem) -> Text:
     return Text.assemble(("⚠ ", "yellow"), (one_line(item.text), "yellow"))
 
 
-def error_lines(message: str) -> list[str]:
+def error_lines(message: str, width: int = ERROR_WIDTH, limit: int = ERROR_LINES) -> list[str]:
     """The error text wrapped under its node: all of it up to a few lines, then a marker."""
-    text = clean(message)
     out: list[str] = []
-    for raw in text.splitlines() or [""]:
-        while len(raw) > ERROR_WIDTH:
-            out.append(raw[:ERROR_WIDTH])
-            raw = raw[ERROR_WIDTH:]
-        out.append(raw)
-    if len(out) > ERROR_LINES:
-        hidden = len(out) - ERROR_LINES
-        out = [*out[:ERROR_LINES], f"… {hidden} more line{'s' if hidden > 1 else ''} (see --json)"]
+    for raw in clean(message).splitlines() or [""]:
+        out.extend(textwrap.wrap(raw, width, break_on_hyphens=False, drop_whitespace=True) or [""])
+    if len(out) > limit:
+        hidden = len(out) - limit
+        out = [*out[:limit], f"… {hidden} more line{'s' if hidden > 1 else ''} (see --json)"]
     return out
 
 
