@@ -364,3 +364,15 @@ def test_findings_cost_less_than_building_the_graph_on_a_large_run() -> None:
     assert len(of_kind(findings, Kind.MISSING_PATH)) == 4999
     assert len(of_kind(findings, Kind.RETRIES)) == 5000
     assert done - built < max(built - started, 1.0)
+
+
+def test_api_text_in_findings_is_sanitised_in_print() -> None:
+    data = fixture_data("findings_template_literal.json")
+    data["runContext"]["start"]["\x1b]0;owned\x07evil"] = 1
+    data["runContext"]["notify_owner"]["text"] = "{{x}} \x1b[2J\u202e"
+    graph = graph_of(data)
+    findings = compute_findings(graph)
+    assert any("\x1b" in (f.detail or "") for f in findings)  # kept as is in the data and in --json
+    text = printed(graph, findings)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "{{x}}" in text
