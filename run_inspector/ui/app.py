@@ -1,0 +1,796 @@
+"""The inspector TUI: one app for the CLI, the demo and the tests (`make_app`).
+
+The app renders view models from the core (`RunGraph`, `views.DisplayTree`) and sends intents
+back to a poller. It never fetches by itself: a poller (or the one-shot feed) runs in a worker
+and hands over snapshots and poll states as messages. Failures land in `_report_problem`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane, Tree
+from textual.worker import Worker, WorkerState
+
+from ..errors import FetchError
+from ..graph import ItemKind, NodeState, RunGraph
+from ..models import FAILED_STATUSES, TERMINAL_STATUSES
+from ..poller import Poller
+from ..present import status_look
+from ..sanitize import one_line
+from ..source import RunSource
+from .feed import (
+    FeedStatus,
+    OnSnapshot,
+    OnStatus,
+    PollerFactory,
+    PollerLike,
+    SnapshotLike,
+    StatusLike,
+    TransitionLike,
+)
+from .labels import header_text, local_time
+from .panes import (
+    ErrorPane,
+    EventsPane,
+    EventsTable,
+    ExecutionsPane,
+    ExecutionTable,
+    JsonPane,
+    OverviewPane,
+    Selection,
+    TextPane,
+)
+from .screens import COMMANDS, HelpScreen, command_bindings
+from .tree import RunTree
+from .views import DisplayTree, NodeView, build_display, initial_node, search
+
+FLASH_SECONDS = 3.0
+AUTO_EXPAND_ITEMS = 400
+"""Trees up to this many items open fully on first show; bigger ones open the path only."""
+TABS = ("overview", "executions", "error", "output", "input", "events")
+
+
+class SnapshotArrived(Message):
+    def __init__(self, snapshot: SnapshotLike, generation: int) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.generation = generation
+
+
+class PollStatusChanged(Message):
+    def __init__(self, status: StatusLike, generation: int) -> None:
+        super().__init__()
+        self.status = status
+        self.generation = generation
+
+
+@dataclass
+class RunView:
+    """One run in the breadcrumb trail, with where the user was in it."""
+
+    fetch_uuid: str
+    graph: RunGraph | None = None
+    transitions: list[TransitionLike] = field(default_factory=list)
+    cursor_key: str | None = None
+    focus_node: str | None = None
+    """Node to put the cursor on when the run first shows (e.g. the parent's group node)."""
+    expanded: set[str] | None = None
+    executions: dict[str, int] = field(default_factory=dict)
+    """Node uuid → index of the execution chosen in the Executions pane."""
+    tab: str | None = None
+    auto_key: str | None = None
+    """Where the app put the cursor by itself; while it stays there, it follows the run."""
+    replaces_below: bool = False
+    """Opened as the parent of the run below it: once loaded, it takes that run's place."""
+
+    @property
+    def title(self) -> str:
+        if self.graph is not None:
+            return self.graph.run.record_title or self.graph.run.uuid or self.fetch_uuid
+        return self.fetch_uuid
+
+
+def core_poller(
+    source: RunSource,
+    run_uuid: str,
+    *,
+    interval: float,
+    on_snapshot: OnSnapshot,
+    on_status: OnStatus,
+) -> PollerLike:
+    """The core poller: polls a live run until it ends, fetches a file once."""
+    return Poller(source, run_uuid, interval=interval, on_snapshot=on_snapshot, on_status=on_status)
+
+
+class InspectorApp(App[None]):
+    CSS_PATH = "inspector.tcss"
+    TITLE = "run-inspector"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 - Textual's declaration
+    BINDINGS: ClassVar[list[BindingType]] = command_bindings()
+
+    main: Screen[object]
+    """The screen with the tree and the panes: `App.query_one` sees only the top screen."""
+
+    def __init__(
+        self,
+        source: RunSource,
+        *,
+        interval: float = 2.0,
+        run_uuid: str | None = None,
+        poller_factory: PollerFactory | None = None,
+        bell: bool = False,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.interval = interval
+        self.poller_factory: PollerFactory = poller_factory or core_poller
+        self.bell_on_finish = bell
+        self.stack: list[RunView] = [RunView(run_uuid or source.root_uuid)]
+        self.poller: PollerLike | None = None
+        self.poll_worker: Worker[None] | None = None
+        self.generation = 0
+        self.poll_status: StatusLike | None = None
+        self.display_tree: DisplayTree | None = None
+        self.nested = False
+        self.failed_only = False
+        self.query_text = ""
+        self.matches: list[str] = []
+        self.flash_until: dict[str, float] = {}
+        self.problem: str | None = None
+        self._notified_error: str | None = None
+
+    # -- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…"), markup=False, id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Static(Text(""), markup=False, id="message")
+                yield Static(Text(""), markup=False, id="tree-mode")
+                yield RunTree(id="tree")
+                with Horizontal(id="search-bar"):
+                    yield Input(placeholder="search slug, name, error", id="search", compact=True)
+                    yield Static(Text(""), markup=False, id="search-count")
+            with TabbedContent(id="panes"):
+                with TabPane("Overview", id="overview"):
+                    yield OverviewPane(id="overview-pane")
+                with TabPane("Execs", id="executions"):
+                    yield ExecutionsPane(id="executions-pane")
+                with TabPane("Error", id="error"):
+                    yield ErrorPane(id="error-pane")
+                with TabPane("Output", id="output"):
+                    yield JsonPane("output", id="output-pane")
+                with TabPane("Input", id="input"):
+                    yield JsonPane("input", id="input-pane")
+                with TabPane("Events", id="events"):
+                    yield EventsPane(id="events-pane")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.main = self.screen
+        self.main.query_one(RunTree).focus()
+        self.main.query_one(EventsPane).show_count(0, self.source.live)
+        self._show_message(f"Loading {self.view.fetch_uuid}…")
+        self._update_header()
+        self.main.query_one("#header").set_interval(1.0, self._tick)
+        self._start_feed()
+
+    @property
+    def view(self) -> RunView:
+        return self.stack[-1]
+
+    @property
+    def graph(self) -> RunGraph | None:
+        return self.view.graph
+
+    @property
+    def run_tree(self) -> RunTree:
+        return self.main.query_one(RunTree)
+
+    # -- the feed -----------------------------------------------------------------------
+
+    def _start_feed(self) -> None:
+        self._stop_feed()
+        self.generation += 1
+        generation = self.generation
+        poller = self.poller_factory(
+            self.source,
+            self.view.fetch_uuid,
+            interval=self.interval,
+            on_snapshot=partial(self._post_snapshot, generation),
+            on_status=partial(self._post_status, generation),
+        )
+        self.poller = poller
+        self.poll_worker = self.run_worker(
+            poller.run(), name="poll", group="poll", exclusive=True, exit_on_error=False
+        )
+
+    def _post_snapshot(self, generation: int, snapshot: SnapshotLike) -> None:
+        self.post_message(SnapshotArrived(snapshot, generation))
+
+    def _post_status(self, generation: int, status: StatusLike) -> None:
+        # A poller may reuse one status object: send a copy of what it says now.
+        copy = FeedStatus(
+            status.state, status.last_success, status.error, status.retry_in, status.next_poll_in
+        )
+        self.post_message(PollStatusChanged(copy, generation))
+
+    def _stop_feed(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        if self.poll_worker is not None and not self.poll_worker.is_finished:
+            self.poll_worker.cancel()
+        self.poller = None
+        self.poll_worker = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self.poll_worker and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self._report_problem(f"polling stopped: {type(error).__name__}: {error}", fatal=True)
+
+    @on(SnapshotArrived)
+    def _on_snapshot(self, message: SnapshotArrived) -> None:
+        if message.generation != self.generation:
+            return  # from the feed of a run no longer shown
+        snapshot = message.snapshot
+        view = self.view
+        first = view.graph is None
+        view.graph = snapshot.graph
+        if first and view.replaces_below and len(self.stack) > 1:
+            self.stack[:-1] = []
+            view.replaces_below = False
+        # A new poller's first snapshot reports the run as changed from nothing: not news.
+        transitions = [t for t in snapshot.transitions if t.node_uuid is not None or t.old is not None]
+        view.transitions.extend(transitions)
+        self.problem = None
+        self._show_message(None)
+        self._show_run(reset=first)
+        if transitions:
+            self._on_transitions(transitions)
+
+    @on(PollStatusChanged)
+    def _on_poll_status(self, message: PollStatusChanged) -> None:
+        if message.generation != self.generation:
+            return
+        status = message.status
+        self.poll_status = status
+        error = status.error
+        if error is not None:
+            self._report_problem(error.one_line(), fatal=not error.retryable, error=error)
+        else:
+            self._notified_error = None
+        self._update_header()
+
+    def _report_problem(self, text: str, *, fatal: bool, error: FetchError | None = None) -> None:
+        """The one place failures end up: shown in the header and as a notification."""
+        self.problem = text
+        if text != self._notified_error:
+            self._notified_error = text
+            self.notify(one_line(text, 300), title="Could not fetch the run", severity="error", timeout=8)
+        view = self.view
+        if view.graph is None and fatal:
+            if len(self.stack) > 1:
+                # A run we tried to open: go back to where we were.
+                self.stack.pop()
+                self._restore_view()
+            else:
+                self._show_message(f"Could not load {view.fetch_uuid}:\n{text}")
+        self._update_header()
+
+    def _on_transitions(self, transitions: list[TransitionLike]) -> None:
+        events = self.main.query_one(EventsTable)
+        events.add_events(transitions)
+        self.main.query_one(EventsPane).show_count(len(self.view.transitions), self.source.live)
+        until = time.monotonic() + FLASH_SECONDS
+        for transition in transitions:
+            if transition.node_uuid is not None:
+                self.flash_until[transition.node_uuid] = until
+            elif transition.new in TERMINAL_STATUSES:
+                word = status_look(transition.new).word
+                failed = transition.new in FAILED_STATUSES
+                self.notify(
+                    f"The run finished: {word}",
+                    title="Run finished",
+                    severity="error" if failed else "information",
+                )
+                if self.bell_on_finish:
+                    self.bell()
+        self._set_flashing()
+        self.run_tree.set_timer(FLASH_SECONDS + 0.1, self._set_flashing)
+
+    def _set_flashing(self) -> None:
+        now = time.monotonic()
+        self.flash_until = {uuid: t for uuid, t in self.flash_until.items() if t > now}
+        self.run_tree.flashing = set(self.flash_until)
+        self.run_tree.relabel()
+
+    def _tick(self) -> None:
+        graph = self.graph
+        if graph is not None and graph.summary.status not in TERMINAL_STATUSES:
+            self._update_header()
+
+    # -- showing a run ------------------------------------------------------------------
+
+    def _show_run(self, *, reset: bool) -> None:
+        view, graph = self.view, self.graph
+        if graph is None:
+            return
+        display = build_display(graph, nested=self.nested, failed_only=self.failed_only)
+        self.display_tree = display
+        tree = self.run_tree
+        tree.query_text = self.query_text
+        if reset:
+            if view.expanded is None:
+                view.expanded = self._default_expanded(display)
+            tree.expanded_keys = view.expanded
+            tree.show(display, graph, reset=True)
+            if view.tab is None:
+                start = initial_node(graph)
+                view.tab = "error" if start and graph.states[start].failed else "overview"
+            self.main.query_one(TabbedContent).active = view.tab
+            start_key = self._start_key(view, display)
+            view.auto_key = start_key if view.cursor_key != start_key else None
+            self._go_to(start_key)
+            events = self.main.query_one(EventsTable)
+            events.reset(view.transitions)
+            self.main.query_one(EventsPane).show_count(len(view.transitions), self.source.live)
+        else:
+            tree.show(display, graph, reset=False)
+            self._follow(view, display, graph)
+        self._show_mode()
+        self.matches = search(graph, display, self.query_text)
+        self._update_header()
+        self._update_panes()
+
+    def _follow(self, view: RunView, display: DisplayTree, graph: RunGraph) -> None:
+        """Until the user moves, keep the cursor on the first failed (else running) node."""
+        cursor = self.run_tree.cursor_view
+        if view.auto_key is None or cursor is None or cursor.key != view.auto_key:
+            view.auto_key = None
+            return
+        target = initial_node(graph)
+        key = display.node_keys.get(target or "")
+        if key is not None and key != cursor.key:
+            view.auto_key = key
+            self._go_to(key)
+
+    def _show_mode(self) -> None:
+        parts = []
+        if self.failed_only:
+            parts.append("failed nodes and their ancestors only (f shows all)")
+        if self.nested:
+            parts.append("fully nested (t for flat)")
+        mode = self.main.query_one("#tree-mode", Static)
+        mode.display = bool(parts)
+        mode.update(Text(" · ".join(parts)))
+
+    def _default_expanded(self, display: DisplayTree) -> set[str]:
+        if len(display.items) <= AUTO_EXPAND_ITEMS:
+            return {key for key, item in display.items.items() if item.children}
+        return set()
+
+    def _start_key(self, view: RunView, display: DisplayTree) -> str | None:
+        if view.cursor_key is not None and view.cursor_key in display.items:
+            return view.cursor_key
+        graph = view.graph
+        assert graph is not None
+        for uuid in (view.focus_node, initial_node(graph)):
+            if uuid is not None and uuid in display.node_keys:
+                return display.node_keys[uuid]
+        return display.order[0] if display.order else None
+
+    def _go_to(self, key: str | None) -> None:
+        if key is None:
+            return
+        tree = self.run_tree
+        if tree.go_to(key):
+            node = tree.node_for(key)
+            if node is not None:
+                self.call_after_refresh(tree.scroll_to_node, node, animate=False)
+            self._update_panes()
+
+    def _show_message(self, text: str | None) -> None:
+        message = self.main.query_one("#message", Static)
+        message.display = text is not None
+        message.update(Text(text or "", style="bold"))
+
+    def _restore_view(self) -> None:
+        """Show the run on top of the stack again, as it was left, and poll it."""
+        view = self.view
+        self.flash_until.clear()
+        self.run_tree.flashing = set()
+        if view.graph is not None:
+            self._show_message(None)
+            self._show_run(reset=True)
+        self._start_feed()
+
+    def _save_view(self) -> None:
+        view = self.view
+        cursor = self.run_tree.cursor_view
+        view.cursor_key = cursor.key if cursor is not None else None
+        view.expanded = set(self.run_tree.expanded_keys)
+        view.tab = self.main.query_one(TabbedContent).active or None
+
+    # -- header -------------------------------------------------------------------------
+
+    def _poll_text(self) -> Text:
+        status = self.poll_status
+        if status is None:
+            return Text("◌ loading…", style="yellow")
+        when = local_time(status.last_success)
+        state = status.state
+        if state == "live":
+            return Text(f"● live · updated {when}", style="green")
+        if state == "paused":
+            return Text(f"⏸ paused · updated {when} · p resumes", style="yellow")
+        if state == "stale":
+            text = Text(f"⚠ stale · last ok {when}", style="bold red")
+            if status.retry_in is not None:
+                text.append(f" · retrying in {status.retry_in:.0f} s")
+            if status.error is not None:
+                text.append(f" · {one_line(status.error.message, 120)}")
+            return text
+        if state == "waiting":
+            return Text(
+                f"◌ waiting for the run to appear · retrying in {status.retry_in or 0:.0f} s", style="yellow"
+            )
+        if state == "failed":
+            text = Text("✖ polling stopped", style="bold red")
+            if status.error is not None:
+                text.append(f" · {one_line(status.error.message, 120)}")
+            return text
+        if state == "finished":
+            return Text(f"■ finished · updated {when}", style="dim")
+        if state == "static":
+            return Text(f"▤ {one_line(self.source.description, 60)}", style="dim")
+        if state == "loading":
+            return Text("◌ loading…", style="yellow")
+        return Text(one_line(state, 40))
+
+    def _crumbs(self) -> Text | None:
+        graph = self.graph
+        parent = graph.run.parent_uuid if graph is not None else None
+        if len(self.stack) == 1 and not parent:
+            return None
+        text = Text()
+        for depth, view in enumerate(self.stack):
+            if depth:
+                text.append(" › ", style="dim")
+            style = "bold" if depth == len(self.stack) - 1 else "cyan"
+            text.append(one_line(view.title, 40), style=style)
+        text.append("   u goes back" if len(self.stack) > 1 else "   u opens the parent run", style="dim")
+        return text
+
+    def _update_header(self) -> None:
+        header = self.main.query_one("#header", Static)
+        graph = self.graph
+        if graph is None:
+            text = Text.assemble(("run-inspector  ", "bold"), one_line(self.view.fetch_uuid, 60), "   ")
+            text.append_text(self._poll_text())
+            header.update(text)
+            return
+        summary = graph.summary
+        elapsed = summary.elapsed
+        if summary.status not in TERMINAL_STATUSES and summary.created_at is not None:
+            elapsed = max((datetime.now(UTC) - summary.created_at).total_seconds(), 0.0)
+        header.update(header_text(graph, elapsed=elapsed, poll=self._poll_text(), crumbs=self._crumbs()))
+
+    # -- selection and panes -------------------------------------------------------------
+
+    def selected_state(self) -> NodeState | None:
+        view = self.run_tree.cursor_view
+        if view is None or self.graph is None:
+            return None
+        return self.graph.states.get(view.node_uuid or "")
+
+    def _chosen_execution(self, state: NodeState | None) -> int | None:
+        if state is None or not state.executions:
+            return None
+        chosen = self.view.executions.get(state.uuid)
+        if chosen is not None and chosen < len(state.executions):
+            return chosen
+        for number, execution in enumerate(state.executions):
+            if (execution.status or "") in FAILED_STATUSES and execution.error_message:
+                return number
+        return len(state.executions) - 1
+
+    def selection(self) -> Selection | None:
+        graph = self.graph
+        if graph is None:
+            return None
+        state = self.selected_state()
+        return Selection(graph, state, self._chosen_execution(state))
+
+    def _update_panes(self, *, skip_table: bool = False) -> None:
+        selection = self.selection()
+        if selection is None:
+            return
+        self.main.query_one(OverviewPane).show(selection)
+        if not skip_table:
+            self.main.query_one(ExecutionsPane).show(selection)
+        self.main.query_one(ErrorPane).show(selection)
+        self.main.query_one("#output-pane", JsonPane).show(selection)
+        self.main.query_one("#input-pane", JsonPane).show(selection)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeView]) -> None:
+        if isinstance(event.control, RunTree):
+            self._update_panes()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeView]) -> None:
+        """enter: toggle a branch; on a reference, jump to the node's full entry."""
+        if not isinstance(event.control, RunTree):
+            return
+        view = event.node.data
+        if view is None:
+            return
+        if view.item.kind is ItemKind.REF and self.display_tree is not None:
+            key = self.display_tree.node_keys.get(view.item.node_uuid or "")
+            if key is not None:
+                self._go_to(key)
+                return
+        if event.node.allow_expand:
+            if event.node.is_expanded:
+                event.node.collapse()
+            else:
+                self.run_tree.expand_node(event.node)
+
+    @on(DataTable.RowHighlighted, "#executions-table")
+    def _on_execution_row(self, event: DataTable.RowHighlighted) -> None:
+        table = self.main.query_one(ExecutionTable)
+        state = self.selected_state()
+        if not table.has_focus or state is None or event.row_key.value is None:
+            return
+        self.view.executions[state.uuid] = int(event.row_key.value)
+        self._update_panes(skip_table=True)
+        note_selection = self.selection()
+        if note_selection is not None:
+            self.main.query_one(ExecutionsPane).show(note_selection)
+
+    @on(DataTable.RowSelected, "#events-table")
+    def _on_event_chosen(self, event: DataTable.RowSelected) -> None:
+        table = self.main.query_one(EventsTable)
+        if event.row_key.value is None or self.display_tree is None:
+            return
+        uuid = table.node_uuids[int(event.row_key.value)]
+        key = self.display_tree.node_keys.get(uuid or "")
+        if key is not None:
+            self._go_to(key)
+            self.run_tree.focus()
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_show_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab in TABS:
+            self.main.query_one(TabbedContent).active = tab
+
+    def action_toggle_zoom(self) -> None:
+        self.main.toggle_class("-zoomed")
+
+    def action_toggle_failed(self) -> None:
+        self.failed_only = not self.failed_only
+        self._rebuild_keeping_place()
+        self.notify("Showing failed nodes only" if self.failed_only else "Showing all nodes", timeout=2)
+
+    def action_toggle_nested(self) -> None:
+        self.nested = not self.nested
+        self._rebuild_keeping_place()
+        self.notify(
+            "Fully nested tree" if self.nested else "Flat tree (nesting where it branches)", timeout=2
+        )
+
+    def _rebuild_keeping_place(self) -> None:
+        if self.graph is None:
+            return
+        current = self.selected_state()
+        self.view.cursor_key = None
+        self.view.focus_node = current.uuid if current is not None else None
+        self.view.expanded = set(self.run_tree.expanded_keys) | self._default_expanded(
+            build_display(self.graph, nested=self.nested, failed_only=self.failed_only)
+        )
+        self._show_run(reset=True)
+
+    def _failed_keys(self) -> list[str]:
+        display, graph = self.display_tree, self.graph
+        if display is None or graph is None:
+            return []
+        return [
+            key
+            for key in display.order
+            if display.items[key].kind is ItemKind.NODE
+            and (state := graph.states.get(display.items[key].node_uuid or "")) is not None
+            and state.failed
+        ]
+
+    def _step(self, keys: list[str], forward: bool, what: str) -> None:
+        if not keys:
+            self.notify(f"No {what}", timeout=2)
+            return
+        display = self.display_tree
+        cursor = self.run_tree.cursor_view
+        assert display is not None
+        here = display.order.index(cursor.key) if cursor is not None and cursor.key in display.items else -1
+        positions = [display.order.index(k) for k in keys]
+        if forward:
+            later = [k for k, p in zip(keys, positions, strict=True) if p > here]
+            target = later[0] if later else keys[0]
+        else:
+            earlier = [k for k, p in zip(keys, positions, strict=True) if p < here]
+            target = earlier[-1] if earlier else keys[-1]
+        self._go_to(target)
+
+    def action_next_failed(self) -> None:
+        self._step(self._failed_keys(), True, "failed nodes")
+
+    def action_previous_failed(self) -> None:
+        self._step(self._failed_keys(), False, "failed nodes")
+
+    def action_search(self) -> None:
+        bar = self.main.query_one("#search-bar")
+        bar.display = True
+        search_input = self.main.query_one("#search", Input)
+        search_input.value = self.query_text
+        search_input.focus()
+
+    @on(Input.Changed, "#search")
+    def _on_search_changed(self, event: Input.Changed) -> None:
+        self._set_query(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _on_search_submitted(self, event: Input.Submitted) -> None:
+        self._set_query(event.value)
+        self.main.query_one("#search-bar").display = False
+        self.run_tree.focus()
+        if self.query_text:
+            self._step(self.matches, True, f"node matches {self.query_text!r}")
+
+    def _set_query(self, value: str) -> None:
+        self.query_text = value
+        tree = self.run_tree
+        tree.query_text = value
+        tree.relabel()
+        if self.graph is not None and self.display_tree is not None:
+            self.matches = search(self.graph, self.display_tree, value)
+        count = self.main.query_one("#search-count", Static)
+        count.update(
+            Text(f" {len(self.matches)} match{'es' if len(self.matches) != 1 else ''}" if value else "")
+        )
+
+    def action_clear(self) -> None:
+        if self.main.query_one("#search-bar").display or self.query_text:
+            self._set_query("")
+            self.main.query_one("#search-bar").display = False
+            self.run_tree.focus()
+        elif self.main.has_class("-zoomed"):
+            self.main.remove_class("-zoomed")
+
+    def action_copy_node(self) -> None:
+        state = self.selected_state()
+        if state is None:
+            self.notify("No node selected", severity="warning", timeout=2)
+            return
+        self.copy_to_clipboard(state.uuid)
+        self.notify(f"Copied node uuid {one_line(state.uuid, 60)}", timeout=2)
+
+    def action_copy_run(self) -> None:
+        graph = self.graph
+        uuid = graph.run.uuid if graph is not None else None
+        if not uuid:
+            self.notify("The run has no uuid", severity="warning", timeout=2)
+            return
+        self.copy_to_clipboard(uuid)
+        self.notify(f"Copied run uuid {one_line(uuid, 60)}", timeout=2)
+
+    def action_copy_pane(self) -> None:
+        tab = self.main.query_one(TabbedContent).active
+        pane_id = {"output": "#output-pane", "input": "#input-pane"}.get(tab)
+        text = (
+            self.main.query_one(pane_id, JsonPane).plain if pane_id else self.main.query_one(ErrorPane).plain
+        )
+        if tab == "overview":
+            text = self.main.query_one(OverviewPane).plain
+        if not text:
+            self.notify("Nothing to copy here", severity="warning", timeout=2)
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters", timeout=2)
+
+    def action_refresh(self) -> None:
+        if self.poller is not None and self.poll_worker is not None and not self.poll_worker.is_finished:
+            self.poller.refresh_now()
+        else:
+            self._start_feed()
+        self.notify("Refreshing", timeout=1.5)
+
+    def action_toggle_pause(self) -> None:
+        if not self.source.live:
+            self.notify("Nothing to pause: this run is not polled", timeout=2)
+            return
+        if self.poller is not None:
+            self.poller.toggle_pause()
+
+    def action_open_child(self) -> None:
+        state = self.selected_state()
+        selection = self.selection()
+        if state is None or selection is None:
+            return
+        chosen = selection.chosen
+        target = chosen.node_run_uuid if chosen is not None and chosen.node_run_uuid else None
+        if target is None and state.child_runs:
+            target = state.child_runs[0]
+        if target is None:
+            self.notify(f"{one_line(state.title, 60)} started no child run", severity="warning", timeout=3)
+            return
+        self._open_run(RunView(target))
+
+    def action_go_back(self) -> None:
+        if len(self.stack) > 1:
+            self._stop_feed()
+            self._save_view()
+            self.stack.pop()
+            self._restore_view()
+            return
+        graph = self.graph
+        if graph is not None and graph.run.parent_uuid:
+            self._open_run(
+                RunView(graph.run.parent_uuid, focus_node=graph.run.parent_node_uuid, replaces_below=True)
+            )
+        else:
+            self.notify("This is the top run: it has no parent", timeout=2)
+
+    def _open_run(self, view: RunView) -> None:
+        if self.graph is not None:
+            self._save_view()
+        self.stack.append(view)
+        self.problem = None
+        self.poll_status = None
+        self.flash_until.clear()
+        self.run_tree.flashing = set()
+        self._show_message(f"Loading run {one_line(view.fetch_uuid, 60)}…")
+        self._update_header()
+        self._start_feed()
+
+    # -- the command palette ------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for command in COMMANDS:
+            if command.action == "quit":
+                continue  # Textual lists Quit already
+            yield SystemCommand(
+                command.help,
+                f"key: {command.key_display or command.keys}",
+                partial(self.run_action, command.action),
+            )
+
+
+def make_app(
+    source: RunSource,
+    *,
+    interval: float = 2.0,
+    run_uuid: str | None = None,
+    poller_factory: PollerFactory | None = None,
+    bell: bool = False,
+) -> InspectorApp:
+    """The app for a run source: the CLI, the demo and the tests all start here."""
+    return InspectorApp(
+        source, interval=interval, run_uuid=run_uuid, poller_factory=poller_factory, bell=bell
+    )
+
+
+__all__ = ["InspectorApp", "RunView", "TextPane", "make_app"]

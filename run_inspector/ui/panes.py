@@ -1,0 +1,434 @@
+"""The detail panes for the selected node: overview, executions, error, output, input, events.
+
+Each pane gets a `Selection` (the graph, the node and the chosen execution) and draws it with
+plain `Text`; API strings never reach a markup parser. A pane with nothing to show says why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from ..graph import IN_CHILD_RUNS, NOT_REACHED, EdgeKind, NodeState, RunGraph
+from ..models import Execution
+from ..present import edge_text, fmt_attempts, fmt_credits, fmt_duration, fmt_time, status_look
+from ..sanitize import clean, one_line
+from .feed import TransitionLike
+from .labels import execution_cells, json_label, json_text, local_time, status_cell
+
+JSON_CHILD_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Selection:
+    graph: RunGraph
+    state: NodeState | None
+    execution: int | None
+    """Index into `state.executions` of the chosen execution, if any."""
+
+    @property
+    def chosen(self) -> Execution | None:
+        if self.state is None or self.execution is None:
+            return None
+        if 0 <= self.execution < len(self.state.executions):
+            return self.state.executions[self.execution]
+        return None
+
+
+def _field(text: Text, name: str, value: str | Text, style: str = "") -> None:
+    text.append(f"{name:<12}", style="dim")
+    if isinstance(value, Text):
+        text.append_text(value)
+    else:
+        text.append(value, style=style)
+    text.append("\n")
+
+
+def why_empty(state: NodeState | None) -> str | None:
+    """A plain reason a node has nothing to show, or None if it ran."""
+    if state is None:
+        return "Nothing selected"
+    if state.status == NOT_REACHED:
+        return "Not reached: this node did not run in this run"
+    if state.status == IN_CHILD_RUNS:
+        return "This node runs inside the group's child runs: select the group node and press o"
+    return None
+
+
+class TextPane(VerticalScroll):
+    """A scrollable block of wrapped, selectable plain text."""
+
+    DEFAULT_CSS = """
+    TextPane { height: 1fr; }
+    TextPane > Static { width: 1fr; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.body = Static(Text(""), markup=False, expand=True)
+        self.plain = ""
+        """What `y` copies."""
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+
+    def set_text(self, text: Text, plain: str | None = None) -> None:
+        self.plain = text.plain if plain is None else plain
+        self.body.update(text)
+
+
+class OverviewPane(TextPane):
+    def show(self, selection: Selection) -> None:
+        state, graph = selection.state, selection.graph
+        if state is None:
+            self.set_text(Text("Nothing selected", style="dim"))
+            return
+        node = state.node
+        look = status_look(state.status)
+        text = Text()
+        text.append(one_line(state.title, 120), style="bold")
+        text.append("\n\n")
+        _field(text, "status", Text(f"{look.glyph} {look.word}", style=look.style))
+        if state.first_error and state.failed:
+            _field(text, "error", Text(one_line(state.first_error, 300), style="red"))
+        _field(text, "uuid", one_line(state.uuid))
+        _field(text, "slug", one_line(state.slug or "—"))
+        _field(text, "name", one_line(node.name or "—") if node is not None else "—")
+        _field(text, "kind/action", one_line(state.kind_action))
+        if node is not None and node.description:
+            _field(text, "description", clean(node.description))
+        runs = [x for x in (fmt_attempts(state) or f"×{state.attempts}", fmt_credits(state.credits)) if x]
+        if state.duration is not None:
+            runs.append(fmt_duration(state.duration))
+        _field(text, "executions", "  ".join(runs))
+        if state.child_runs:
+            _field(text, "child runs", ", ".join(one_line(r, 60) for r in state.child_runs), "cyan")
+        if node is not None and node.retry is not None:
+            retry = node.retry
+            interval = f"{retry.initial_interval:g} ms" if retry.initial_interval is not None else "?"
+            _field(
+                text,
+                "retry",
+                f"up to {retry.maximum_attempts or '?'} attempts, first wait {interval}, "
+                f"backoff ×{retry.backoff_coefficient or 1:g}",
+            )
+        else:
+            _field(text, "retry", "no retry policy", "dim")
+        fallback = state.fallback_edge
+        if fallback is not None:
+            target = graph.states.get(fallback.target or "")
+            name = one_line(target.title, 60) if target else one_line(fallback.target or "?")
+            goes_on = "the run goes on" if fallback.continues else "the run stops"
+            taken = {True: ", it ran", False: ", it did not run", None: ""}[fallback.taken]
+            _field(text, "fallback", f"{name} ({goes_on}{taken})", "dark_orange")
+        else:
+            _field(text, "fallback", "none", "dim")
+        ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
+        if ordinary:
+            text.append("children\n", style="dim")
+            for edge in ordinary:
+                target = graph.states.get(edge.target or "")
+                name = one_line(target.title, 60) if target else one_line(edge.target or "(null)")
+                mark = {True: "  ← taken", False: "  (not taken)", None: ""}[edge.taken]
+                word = "next" if edge.kind is EdgeKind.NEXT else one_line(edge_text(edge), 40)
+                text.append(f"  [{word}] ", style="magenta")
+                text.append(name)
+                text.append(mark + "\n", style="dim")
+        else:
+            _field(text, "children", "none", "dim")
+        if state.parents:
+            _field(text, "parents", ", ".join(one_line(graph.states[p].title, 40) for p in state.parents))
+        text.append("\nconfig\n", style="dim")
+        config = node.config if node is not None else None
+        if config:
+            text.append_text(json_text(config))
+        else:
+            text.append("no config", style="dim")
+        self.set_text(text)
+
+
+class ErrorPane(TextPane):
+    def show(self, selection: Selection) -> None:
+        state, graph = selection.state, selection.graph
+        text = Text()
+        message: str | None = None
+        chosen = selection.chosen
+        if chosen is not None and chosen.error_message:
+            message = chosen.error_message
+            where = f"execution {(selection.execution or 0) + 1} of {len(state.executions) if state else 0}"
+        elif state is not None and state.first_error:
+            message = state.first_error
+            where = "first error"
+        if state is not None:
+            text.append(one_line(state.title, 120), style="bold")
+            text.append("\n")
+        if message is not None:
+            text.append(f"{where}\n", style="dim")
+            text.append(clean(message), style="red")
+        else:
+            text.append(why_empty(state) or "No error recorded for this node", style="dim")
+        run_error = graph.run.error_message
+        text.append("\n\nrun error\n", style="dim")
+        if run_error:
+            text.append(clean(run_error), style="red")
+        else:
+            text.append("none", style="dim")
+        plain = clean(message) if message else clean(run_error or "")
+        self.set_text(text, plain)
+
+
+class ExecutionTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    COLUMNS = ("#", "status", "started", "took", "credits", "title", "child", "next node", "child run")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.shown: tuple[str, int] | None = None
+        """(node uuid, number of rows) last drawn, to update in place."""
+
+    def on_mount(self) -> None:
+        for column in self.COLUMNS:
+            self.add_column(Text(column), key=column)
+
+    def show(self, selection: Selection) -> None:
+        state = selection.state
+        executions = state.executions if state is not None else []
+        rows = [
+            execution_cells(selection.graph, state, number + 1, execution)
+            for number, execution in enumerate(executions)
+            if state is not None
+        ]
+        uuid = state.uuid if state is not None else ""
+        if self.shown is not None and self.shown[0] == uuid and self.shown[1] <= len(rows):
+            # Same node: update cells, add new rows, keep the cursor.
+            for number, cells in enumerate(rows):
+                key = str(number)
+                if number < self.shown[1]:
+                    for column, cell in zip(self.COLUMNS, cells, strict=True):
+                        if self.get_cell(key, column) != cell:
+                            self.update_cell(key, column, cell)
+                else:
+                    self.add_row(*cells, key=key)
+        else:
+            self.clear()
+            for number, cells in enumerate(rows):
+                self.add_row(*cells, key=str(number))
+        self.shown = (uuid, len(rows))
+        wanted = selection.execution
+        if wanted is not None and wanted < len(rows) and self.cursor_row != wanted:
+            self.move_cursor(row=wanted, animate=False)
+
+
+class ExecutionsPane(VerticalScroll):
+    DEFAULT_CSS = """
+    ExecutionsPane { height: 1fr; }
+    ExecutionsPane > Static { padding: 0 1; height: auto; }
+    ExecutionsPane > ExecutionTable { height: auto; max-height: 100%; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), markup=False, id="executions-note")
+        yield ExecutionTable(id="executions-table")
+
+    def show(self, selection: Selection) -> None:
+        note = self.query_one("#executions-note", Static)
+        table = self.query_one(ExecutionTable)
+        state = selection.state
+        if state is None or not state.executions:
+            note.update(Text(why_empty(state) or "No executions recorded", style="dim"))
+            table.display = False
+        else:
+            chosen = (selection.execution or 0) + 1
+            note.update(
+                Text.assemble(
+                    (one_line(state.title, 80), "bold"),
+                    (f"  {len(state.executions)} execution(s), row {chosen} selected", "dim"),
+                )
+            )
+            table.display = True
+        table.show(selection)
+
+
+class JsonTree(Tree[Any]):
+    """A navigable JSON value; children are added when a branch is opened."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("value"), id=id)
+        self.guide_depth = 2
+        self.value: Any = None
+        self._filled: set[int] = set()
+
+    def set_value(self, label: Text, value: Any) -> None:
+        self.value = value
+        self.clear()
+        self._filled.clear()
+        self.root.set_label(label)
+        self.root.data = value
+        self._fill(self.root)
+        self.root.expand()
+        for child in list(self.root.children)[:20]:
+            if isinstance(child.data, (dict, list)) and len(child.data) <= 20:
+                self._fill(child)
+                child.expand()
+
+    def _fill(self, node: TreeNode[Any]) -> None:
+        if id(node) in self._filled:
+            return
+        self._filled.add(id(node))
+        value = node.data
+        pairs: list[tuple[str, Any]]
+        if isinstance(value, dict):
+            pairs = [(str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            pairs = [(str(i), v) for i, v in enumerate(value)]
+        else:
+            return
+        for key, child in pairs[:JSON_CHILD_LIMIT]:
+            expandable = isinstance(child, (dict, list)) and len(child) > 0
+            node.add(json_label(key, child), child, allow_expand=expandable)
+        if len(pairs) > JSON_CHILD_LIMIT:
+            node.add_leaf(Text(f"… {len(pairs) - JSON_CHILD_LIMIT} more (y copies all)", style="dim"))
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Any]) -> None:
+        self._fill(event.node)
+
+
+class JsonPane(VerticalScroll):
+    """Output (`runContext[slug]`) or input (`runComputedConfigs[slug]`) of the node."""
+
+    DEFAULT_CSS = """
+    JsonPane { height: 1fr; }
+    JsonPane > Static { padding: 0 1; height: auto; }
+    JsonPane > JsonTree { height: auto; }
+    """
+
+    def __init__(self, which: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.which = which
+        self.plain = ""
+        self._shown: tuple[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), markup=False, classes="json-note")
+        yield JsonTree()
+
+    def show(self, selection: Selection) -> None:
+        note = self.query_one(".json-note", Static)
+        tree = self.query_one(JsonTree)
+        state = selection.state
+        uuid = state.uuid if state is not None else ""
+        if self.which == "output":
+            value = selection.graph.output_of(uuid)
+            source, missing = "runContext", "No output recorded"
+        else:
+            value = selection.graph.input_of(uuid)
+            source, missing = "runComputedConfigs", "No input recorded"
+        if value is None:
+            reason = why_empty(state) or f"{missing} for this node (no {source} entry for its slug)"
+            note.update(Text(reason, style="dim"))
+            tree.display = False
+            self.plain = ""
+            self._shown = None
+            return
+        slug = one_line(state.slug or "?", 60) if state is not None else "?"
+        note.update(Text.assemble((f"{source}[", "dim"), (slug, "bold"), ("]", "dim")))
+        tree.display = True
+        self.plain = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+        if self._shown != (uuid, value):
+            self._shown = (uuid, value)
+            tree.set_value(json_label(None, value), value)
+
+
+class EventsTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.node_uuids: list[str | None] = []
+
+    def on_mount(self) -> None:
+        for column in ("time", "node", "change"):
+            self.add_column(Text(column), key=column)
+
+    def add_events(self, transitions: list[TransitionLike]) -> None:
+        for transition in transitions:
+            old = status_look(transition.old).word if transition.old else "—"
+            new = status_look(transition.new)
+            change = Text.assemble((old, "dim"), " → ", (new.word, new.style))
+            name = one_line(transition.title, 50) if transition.node_uuid else "run"
+            self.add_row(
+                Text(local_time(transition.at)),
+                Text(name, style="" if transition.node_uuid else "bold"),
+                change,
+                key=str(len(self.node_uuids)),
+            )
+            self.node_uuids.append(transition.node_uuid)
+        if transitions:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def reset(self, transitions: list[TransitionLike]) -> None:
+        self.clear()
+        self.node_uuids = []
+        self.add_events(transitions)
+
+
+class EventsPane(VerticalScroll):
+    DEFAULT_CSS = """
+    EventsPane { height: 1fr; }
+    EventsPane > Static { padding: 0 1; height: auto; }
+    EventsPane > EventsTable { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), markup=False, id="events-note")
+        yield EventsTable(id="events-table")
+
+    def show_count(self, count: int, live: bool) -> None:
+        note = self.query_one("#events-note", Static)
+        if count:
+            note.update(Text(f"{count} status change(s) seen while watching; enter jumps to the node", "dim"))
+        elif live:
+            note.update(Text("No status changes yet: they are listed here as the run moves", "dim"))
+        else:
+            note.update(
+                Text("No events: this run is not polled (events appear while a live run is watched)", "dim")
+            )
+
+
+def run_times_text(graph: RunGraph) -> str:
+    return f"{fmt_time(graph.summary.created_at)} → {fmt_time(graph.summary.finished_at)}"
+
+
+__all__ = [
+    "ErrorPane",
+    "EventsPane",
+    "EventsTable",
+    "ExecutionTable",
+    "ExecutionsPane",
+    "JsonPane",
+    "JsonTree",
+    "OverviewPane",
+    "Selection",
+    "TextPane",
+    "status_cell",
+]

@@ -1,0 +1,106 @@
+"""The `?` help screen and the table of keys it shares with the footer and the palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class Command:
+    """One app action: its keys, its footer word and what it does."""
+
+    keys: str
+    action: str
+    short: str
+    help: str
+    show: bool = True
+    key_display: str | None = None
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("question_mark", "show_help", "help", "Show every key", key_display="?"),
+    Command("slash", "search", "search", "Search slug, name and error text; enter jumps", key_display="/"),
+    Command("f", "toggle_failed", "failed", "Show only failed nodes and their ancestors"),
+    Command("n", "next_failed", "next fail", "Go to the next failed node"),
+    Command("N", "previous_failed", "prev fail", "Go to the previous failed node"),
+    Command("o", "open_child", "open run", "Open the child run the selected execution started"),
+    Command(
+        "u,backspace", "go_back", "back", "Back to the previous run, or up to the parent run", key_display="u"
+    ),
+    Command("z", "toggle_zoom", "zoom", "Toggle a full-width detail pane"),
+    Command("t", "toggle_nested", "nested", "Switch between the flat and the fully nested tree"),
+    Command("c", "copy_node", "copy id", "Copy the node uuid to the clipboard"),
+    Command("C", "copy_run", "copy run", "Copy the run uuid to the clipboard", show=False),
+    Command(
+        "y", "copy_pane", "copy text", "Copy the error text (or the JSON shown) to the clipboard", show=False
+    ),
+    Command("r", "refresh", "refresh", "Fetch the run again now"),
+    Command("p", "toggle_pause", "pause", "Pause or resume polling"),
+    Command("1", "show_tab('overview')", "overview", "Show the Overview pane", show=False),
+    Command("2", "show_tab('executions')", "executions", "Show the Executions pane", show=False),
+    Command("3", "show_tab('error')", "error", "Show the Error pane", show=False),
+    Command("4", "show_tab('output')", "output", "Show the Output pane (runContext)", show=False),
+    Command("5", "show_tab('input')", "input", "Show the Input pane (runComputedConfigs)", show=False),
+    Command("6", "show_tab('events')", "events", "Show the Events pane (status changes)", show=False),
+    Command("escape", "clear", "clear", "Clear the search, leave the full-width pane", show=False),
+    Command("q", "quit", "quit", "Quit"),
+)
+
+MOVES: tuple[tuple[str, str], ...] = (
+    ("↑ ↓  j k", "Move in the tree, a table or a JSON tree"),
+    ("enter space", "Expand or collapse; on a ↪ reference, jump to the full entry"),
+    ("← → h l", "Collapse / go to parent, expand"),
+    ("g G", "First, last line"),
+    ("tab", "Move between the tree, the pane tabs and the pane"),
+    ("ctrl+p", "Command palette: every action by name"),
+)
+
+
+def command_bindings() -> list[BindingType]:
+    return [
+        Binding(c.keys, c.action, c.short, show=c.show, key_display=c.key_display, tooltip=c.help)
+        for c in COMMANDS
+    ]
+
+
+def display_keys(command: Command) -> str:
+    names = {"question_mark": "?", "slash": "/", "backspace": "⌫"}
+    return " ".join(names.get(k, k) for k in command.keys.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close", show=True),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 80; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append("run-inspector keys\n\n", style="bold")
+        for keys, what in MOVES:
+            text.append(f"{keys:<14}", style="bold cyan")
+            text.append(f"{what}\n")
+        text.append("\n")
+        for command in COMMANDS:
+            text.append(f"{display_keys(command):<14}", style="bold cyan")
+            text.append(f"{command.help}\n")
+        text.append("\nescape, q or ? closes this screen", style="dim")
+        with VerticalScroll():
+            yield Static(text, markup=False, id="help-text")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,248 @@
+"""The run tree: a Textual `Tree` kept in step with a `DisplayTree` by key.
+
+Children are added when a node is first expanded (as `DirectoryTree` does), and a new
+snapshot updates the tree in place: changed labels are set, new items are added and gone
+items removed, so expansion, cursor and scroll survive a refresh. Nothing here walks more
+than the lines that exist, and nothing calls `expand_all` or `clear` on a refresh.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ..graph import RunGraph
+from .labels import tree_label
+from .views import DisplayTree, NodeView, node_matches
+
+RunTreeNode = TreeNode[NodeView]
+
+
+class RunTree(Tree[NodeView]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("l,right", "expand_cursor", "Expand", show=False),
+        Binding("h,left", "collapse_cursor", "Collapse / parent", show=False),
+        Binding("g,home", "scroll_home", "Top", show=False),
+        Binding("G,end", "scroll_end", "Bottom", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("run", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self.auto_expand = False
+        self.display_tree: DisplayTree | None = None
+        self.graph: RunGraph | None = None
+        self.query_text = ""
+        self.flashing: set[str] = set()
+        """Node uuids whose lines are marked because their status just changed."""
+        self.expanded_keys: set[str] = set()
+        self._by_key: dict[str, RunTreeNode] = {}
+        self._populated: set[str] = set()
+
+    # -- cheap width: the label is already a Text ---------------------------------------
+
+    def get_label_width(self, node: RunTreeNode) -> int:
+        label = node.label
+        width = label.cell_len if isinstance(label, Text) else len(label)
+        return width + (2 if node.allow_expand else 0)
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def node_for(self, key: str) -> RunTreeNode | None:
+        return self._by_key.get(key)
+
+    @property
+    def cursor_view(self) -> NodeView | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def _label(self, view: NodeView) -> Text:
+        state = view.state
+        matched = bool(self.query_text) and state is not None and node_matches(state, self.query_text)
+        flash = state is not None and state.uuid in self.flashing
+        return tree_label(view, query=self.query_text, matched=matched, flash=flash)
+
+    # -- building -----------------------------------------------------------------------
+
+    def show(self, display: DisplayTree, graph: RunGraph, *, reset: bool) -> None:
+        """Show `display`: rebuilt from scratch when `reset`, otherwise updated in place."""
+        self.display_tree, self.graph = display, graph
+        if reset:
+            self.clear()
+            self._by_key.clear()
+            self._populated.clear()
+            self._by_key[display.root.key] = self.root
+            self.root.data = NodeView(display.root, None)
+            self._populate(self.root)
+            self.root.expand()
+            return
+        self._by_key[display.root.key] = self.root
+        self.root.data = NodeView(display.root, None)
+        self._sync_children(self.root)
+
+    def _add(self, parent: RunTreeNode, key: str, before: int | None = None) -> RunTreeNode:
+        assert self.display_tree is not None and self.graph is not None
+        view = self.display_tree.view(key, self.graph)
+        node = parent.add(self._label(view), view, before=before, allow_expand=bool(view.item.children))
+        self._by_key[key] = node
+        return node
+
+    def _populate(self, node: RunTreeNode) -> None:
+        """Add the children of `node` the first time it is opened (and reopen remembered ones)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            view = current.data
+            if view is None or view.key in self._populated:
+                continue
+            self._populated.add(view.key)
+            for child in view.item.children:
+                added = self._add(current, child.key)
+                if child.key in self.expanded_keys and child.children:
+                    added.expand()
+                    stack.append(added)
+
+    def _sync_children(self, top: RunTreeNode) -> None:
+        """Update `top`'s subtree in place to the current display tree (iteratively)."""
+        assert self.display_tree is not None and self.graph is not None
+        display, graph = self.display_tree, self.graph
+        stack = [top]
+        while stack:
+            node = stack.pop()
+            old = node.data
+            if old is None:
+                continue
+            item = display.items.get(old.key)
+            if item is None:
+                continue
+            view = NodeView(item, graph.states.get(item.node_uuid or ""))
+            node.data = view
+            if node is not self.root:
+                label = self._label(view)
+                if label != node.label:
+                    node.set_label(label)
+                if node.allow_expand != bool(item.children):
+                    node.allow_expand = bool(item.children)
+            if view.key not in self._populated:
+                continue
+            wanted = [child.key for child in item.children]
+            have = {child.data.key: child for child in node.children if child.data is not None}
+            if list(have) != wanted:
+                wanted_set = set(wanted)
+                for key, child in list(have.items()):
+                    if key not in wanted_set:
+                        self._forget(child)
+                        child.remove()
+                        del have[key]
+                for position, key in enumerate(wanted):
+                    if key not in have:
+                        added = self._add(node, key, before=position)
+                        if key in self.expanded_keys and added.allow_expand:
+                            self._populate(added)
+                            added.expand()
+            stack.extend(
+                child for child in node.children if child.data is not None and child.data.key in have
+            )
+
+    def _forget(self, node: RunTreeNode) -> None:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.data is not None:
+                self._by_key.pop(current.data.key, None)
+                self._populated.discard(current.data.key)
+            stack.extend(current.children)
+
+    def relabel(self) -> None:
+        """Recompute every existing label (after a search or a flash ends)."""
+        for node in self._by_key.values():
+            if node is self.root or node.data is None:
+                continue
+            label = self._label(node.data)
+            if label != node.label:
+                node.set_label(label)
+
+    # -- expansion and moving -----------------------------------------------------------
+
+    def expand_node(self, node: RunTreeNode) -> None:
+        if node.data is not None:
+            self.expanded_keys.add(node.data.key)
+        self._populate(node)
+        node.expand()
+
+    def reveal(self, key: str) -> RunTreeNode | None:
+        """Expand the path down to `key` and return its tree node."""
+        if self.display_tree is None or key not in self.display_tree.items:
+            return None
+        path = self.display_tree.path_to(key)
+        node: RunTreeNode | None = self.root
+        for step in path:
+            assert node is not None
+            if not node.is_expanded or (node.data is not None and node.data.key not in self._populated):
+                self.expand_node(node)
+            node = self._by_key.get(step)
+            if node is None:
+                return None
+        return node
+
+    def go_to(self, key: str) -> bool:
+        """Put the cursor on `key`, expanding the path to it."""
+        node = self.reveal(key)
+        if node is None:
+            return False
+        _ = self.last_line  # lay the lines out so the node knows its line
+        self.move_cursor(node)
+        self.scroll_to_node(node, animate=False)
+        return True
+
+    def expand_to_depth(self, limit: int) -> None:
+        """Open the first levels of a small tree, `limit` items at most."""
+        if self.display_tree is None:
+            return
+        budget = limit
+        queue = [self.root]
+        while queue and budget > 0:
+            node = queue.pop(0)
+            if node is not self.root:
+                self.expand_node(node)
+            for child in node.children:
+                budget -= 1
+                if child.allow_expand:
+                    queue.append(child)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeView]) -> None:
+        node = event.node
+        if node.data is not None:
+            self.expanded_keys.add(node.data.key)
+        self._populate(node)
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeView]) -> None:
+        if event.node.data is not None:
+            self.expanded_keys.discard(event.node.data.key)
+
+    def action_expand_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            self.expand_node(node)
+        elif node.children:
+            self.action_cursor_down()
+
+    def action_collapse_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
