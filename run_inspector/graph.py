@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from .models import (
     ACTIVE_STATUSES,
     FAILED_STATUSES,
+    RUN_STATUSES,
     TERMINAL_STATUSES,
     Anomaly,
     Execution,
@@ -42,6 +43,7 @@ IN_CHILD_RUNS = "in_child_runs"
 """Aggregate status of a group sub-graph node: it runs inside the group's child runs."""
 
 ROUTING_ACTIONS = frozenset({"branch", "switch", "split", "filter"})
+NODE_KINDS = frozenset({"native", "connector", "tool", "agent"})
 
 
 class EdgeKind(StrEnum):
@@ -214,6 +216,13 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def _unknown(subject: str, what: str, value: str | None) -> str:
+    if value is None:
+        return f"{subject} has no {what}"
+    shown = value if len(value) <= 60 else value[:59] + "…"
+    return f"{subject} has the {what} “{shown}”, which Cargo does not document; shown as it is"
+
+
 def aggregate_status(executions: list[Execution]) -> str:
     """The node's status: an active execution wins; else the last one's outcome."""
     if not executions:
@@ -349,6 +358,27 @@ class RunGraph:
                 self._link(self.states[uuid])
         for scope_uuids in self._scopes.values():
             self._find_cycles(scope_uuids)
+        self._flag_unknown_values()
+
+    def _flag_unknown_values(self) -> None:
+        """Statuses and kinds Cargo does not document: shown as they are, flagged once per value."""
+        seen: set[tuple[str, str | None]] = set()
+
+        def flag(kind: str, value: str | None, uuid: str | None, message: str) -> None:
+            if (kind, value) not in seen:
+                seen.add((kind, value))
+                self.anomalies.append(Anomaly(kind, message, uuid))
+
+        if self.run.status not in RUN_STATUSES:
+            flag("unknown-status", self.run.status, None, _unknown("the run", "status", self.run.status))
+        for uuid, state in self.states.items():
+            for execution in state.executions:
+                if execution.status not in RUN_STATUSES:
+                    where = f"an execution of {state.title[:60]}"
+                    flag("unknown-status", execution.status, uuid, _unknown(where, "status", execution.status))
+            kind = state.node.kind if state.node is not None else None
+            if kind is not None and kind not in NODE_KINDS:
+                flag("unknown-kind", kind, uuid, _unknown(state.title[:60], "kind", kind))
 
     def _find_cycles(self, uuids: list[str]) -> None:
         """Flag each edge that closes a cycle (a back edge of a depth-first walk)."""
@@ -633,14 +663,17 @@ class _TreeBuilder:
         self.states = graph.states
         self.placed: set[str] = set()
         self.keys: set[str] = set()
+        self.last_suffix: dict[str, int] = {}
+        """Per base, the last `~n` handed out: a base used 10,000 times stays linear."""
         self.ipdom: dict[str, str | None] = {}
 
     def key(self, base: str) -> str:
         key = base
-        n = 2
+        n = self.last_suffix.get(base, 1)
         while key in self.keys:
-            key = f"{base}~{n}"
             n += 1
+            key = f"{base}~{n}"
+        self.last_suffix[base] = n
         self.keys.add(key)
         return key
 

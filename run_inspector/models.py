@@ -178,14 +178,27 @@ def parse_run_response(body: bytes | str) -> ParsedResponse:
         pass  # fall through to the tolerant path, which says what was wrong
     except (ValueError, RecursionError):
         pass
+    notes: list[Anomaly] = []
     try:
-        data = json.loads(body)
+        data = _loads(body, notes)
     except (ValueError, RecursionError) as exc:
         raise InvalidResponseError(
             f"the response is not JSON ({_describe_body(body)})",
             "check --api-url: it should point at the Cargo API, e.g. https://api.getcargo.io/v1",
         ) from exc
-    return ParsedResponse(*validate_tolerantly(data), size=size)
+    response, anomalies = validate_tolerantly(data)
+    return ParsedResponse(response, notes + anomalies, size)
+
+
+def _loads(body: bytes | str, notes: list[Anomaly]) -> Any:
+    """`json.loads`, reading a body that is not valid UTF-8 with the bad bytes replaced."""
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        if not isinstance(body, bytes):
+            raise
+    notes.append(Anomaly("invalid-utf8", "the response is not valid UTF-8; bad bytes are shown as \ufffd"))
+    return json.loads(body.decode("utf-8", "replace"))
 
 
 def validate_tolerantly(data: Any) -> tuple[RunResponse, list[Anomaly]]:
@@ -238,9 +251,10 @@ def _drop(data: Any, loc: tuple[int | str, ...]) -> None:
     if isinstance(parent, dict) and isinstance(last, str):
         del parent[last]
     elif isinstance(parent, list) and isinstance(last, int):
-        # A list item that is not an object (e.g. a node sent as a string): replace with an
-        # empty object so it is still counted, rather than dropping it silently.
-        parent[last] = {} if isinstance(parent[last], (str, int, float, bool, list)) else None
+        # A list item that is not an object (a node sent as a string, or as null): replace it
+        # with an empty object so it is still counted, rather than dropping it silently. An
+        # object that is still wrong (e.g. in a list of strings) becomes null, which is allowed.
+        parent[last] = None if isinstance(parent[last], dict) else {}
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

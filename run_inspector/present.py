@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .graph import IN_CHILD_RUNS, NOT_REACHED, Edge, EdgeKind, NodeState, RunSummary
+from .sanitize import one_line
+
+STATUS_LIMIT = 30
+LABEL_LIMIT = 60
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,10 @@ VERDICT_STYLES = {
 
 
 def status_look(status: str | None) -> StatusLook:
-    """Known statuses get a glyph and colour; unknown ones are shown as they are."""
+    """Known statuses get a glyph and colour; unknown ones are shown as they are (made safe)."""
     if status in _LOOKS:
         return _LOOKS[status]
-    return StatusLook("?", "bold blue", status or "unknown")
+    return StatusLook("?", "bold blue", one_line(status, STATUS_LIMIT) if status else "unknown")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -86,7 +90,9 @@ def edge_text(edge: Edge) -> str:
     if edge.kind is EdgeKind.FALLBACK:
         goes_on = "run goes on" if edge.continues else "run stops"
         return f"on failure ({goes_on})"
-    return edge.label or (f"child {edge.index}" if edge.index is not None else "next")
+    if edge.label:
+        return one_line(edge.label, LABEL_LIMIT)  # a switch route's name comes from the API
+    return f"child {edge.index}" if edge.index is not None else "next"
 
 
 def progress_text(summary: RunSummary) -> str:
@@ -94,6 +100,7 @@ def progress_text(summary: RunSummary) -> str:
 
 
 def verdict_text(summary: RunSummary) -> str:
+    status = status_look(summary.status).word  # an unknown status is API text
     if summary.verdict in ("ok", summary.status):
-        return summary.status
-    return f"{summary.status} · {summary.verdict}"
+        return status
+    return f"{status} · {summary.verdict}"

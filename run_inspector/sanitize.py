@@ -13,17 +13,27 @@ import re
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), DCS/SOS/PM/APC
 # (ESC P/X/^/_ ... ST), and two-byte escapes. Also the 8-bit C1 forms (0x9b CSI, 0x9d OSC).
+# A string sequence is removed only up to its terminator: an unterminated one (often not an
+# escape at all: U+009D is in the mojibake of a right double quote) keeps the text after it,
+# and the table below makes its introducer visible. Stripping is cosmetic; the table is the
+# guarantee that no control character reaches the terminal.
 _ESCAPE_SEQUENCE = re.compile(
     r"""
-    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]            # CSI
-    | (?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])   # OSC, DCS, SOS, PM, APC ...
-      [^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?     # ... up to BEL or ST (or the end)
-    | \x1b[ -/]*[0-~]                           # other two-byte escapes
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]                  # CSI
+    | (?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])         # OSC, DCS, SOS, PM, APC ...
+      [^\x07\x1b\x90\x98\x9c-\x9f]*(?:\x07|\x1b\\|\x9c)  # ... up to BEL or ST
+    | \x1b[ -/]*[0-~]                                 # other two-byte escapes
     """,
     re.VERBOSE,
 )
 
-_BIDI_AND_INVISIBLE = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_AND_INVISIBLE = (
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # bidi controls
+    "\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff"  # zero-width: hide or disguise text
+)
+"""Shown as U+FFFD. The zero-width joiners (U+200C, U+200D) are kept: emoji and scripts need them."""
+_SURROGATES = "\ud800-\udfff"
+"""Lone surrogates (JSON allows `\\ud800`) cannot be encoded for the terminal: shown as U+FFFD."""
 
 
 def _build_table(keep_newlines: bool) -> dict[int, str]:
@@ -35,6 +45,8 @@ def _build_table(keep_newlines: bool) -> dict[int, str]:
         table[code] = "\ufffd"
     for char in _BIDI_AND_INVISIBLE:
         table[ord(char)] = "\ufffd"
+    for code in range(0xD800, 0xE000):
+        table[code] = "\ufffd"
     table[ord("\t")] = "    "
     if keep_newlines:
         del table[ord("\n")]
@@ -47,7 +59,7 @@ def _build_table(keep_newlines: bool) -> dict[int, str]:
 
 _MULTILINE = _build_table(keep_newlines=True)
 _ONE_LINE = _build_table(keep_newlines=False)
-_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI_AND_INVISIBLE + "]")
+_NEEDS_WORK = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI_AND_INVISIBLE + _SURROGATES + "]")
 
 
 def clean(text: object, *, multiline: bool = True) -> str:
