@@ -24,7 +24,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
-from ..errors import FetchError
 from ..graph import ItemKind, NodeState, RunGraph
 from ..models import FAILED_STATUSES, TERMINAL_STATUSES
 from ..poller import Poller
@@ -269,25 +268,29 @@ class InspectorApp(App[None]):
         self.poll_status = status
         error = status.error
         if error is not None:
-            self._report_problem(error.one_line(), fatal=not error.retryable, error=error)
+            self._report_problem(error.one_line(), fatal=status.state == "failed")
         else:
             self._notified_error = None
         self._update_header()
 
-    def _report_problem(self, text: str, *, fatal: bool, error: FetchError | None = None) -> None:
-        """The one place failures end up: shown in the header and as a notification."""
+    def _report_problem(self, text: str, *, fatal: bool) -> None:
+        """The one place failures end up: a notification, the header, and the body if empty.
+
+        The last good data stays on screen. A run that cannot be opened at all sends the
+        user back to the run they came from.
+        """
         self.problem = text
         if text != self._notified_error:
             self._notified_error = text
             self.notify(one_line(text, 300), title="Could not fetch the run", severity="error", timeout=8)
         view = self.view
-        if view.graph is None and fatal:
-            if len(self.stack) > 1:
-                # A run we tried to open: go back to where we were.
+        if view.graph is None:
+            if fatal and len(self.stack) > 1:
                 self.stack.pop()
                 self._restore_view()
             else:
-                self._show_message(f"Could not load {view.fetch_uuid}:\n{text}")
+                retrying = "" if fatal else "\n(retrying; the header shows when)"
+                self._show_message(f"Could not load {one_line(view.fetch_uuid, 60)}:\n{text}{retrying}")
         self._update_header()
 
     def _on_transitions(self, transitions: list[TransitionLike]) -> None:
@@ -514,13 +517,12 @@ class InspectorApp(App[None]):
         state = self.selected_state()
         return Selection(graph, state, self._chosen_execution(state))
 
-    def _update_panes(self, *, skip_table: bool = False) -> None:
+    def _update_panes(self) -> None:
         selection = self.selection()
         if selection is None:
             return
         self.main.query_one(OverviewPane).show(selection)
-        if not skip_table:
-            self.main.query_one(ExecutionsPane).show(selection)
+        self.main.query_one(ExecutionsPane).show(selection)
         self.main.query_one(ErrorPane).show(selection)
         self.main.query_one("#output-pane", JsonPane).show(selection)
         self.main.query_one("#input-pane", JsonPane).show(selection)
@@ -551,13 +553,11 @@ class InspectorApp(App[None]):
     def _on_execution_row(self, event: DataTable.RowHighlighted) -> None:
         table = self.main.query_one(ExecutionTable)
         state = self.selected_state()
-        if not table.has_focus or state is None or event.row_key.value is None:
+        # Only the user's own moves count: rebuilding the table also posts highlights, late.
+        if not table.has_focus or state is None or event.cursor_row != table.cursor_row:
             return
-        self.view.executions[state.uuid] = int(event.row_key.value)
-        self._update_panes(skip_table=True)
-        note_selection = self.selection()
-        if note_selection is not None:
-            self.main.query_one(ExecutionsPane).show(note_selection)
+        self.view.executions[state.uuid] = event.cursor_row
+        self._update_panes()
 
     @on(DataTable.RowSelected, "#events-table")
     def _on_event_chosen(self, event: DataTable.RowSelected) -> None:
@@ -585,14 +585,10 @@ class InspectorApp(App[None]):
     def action_toggle_failed(self) -> None:
         self.failed_only = not self.failed_only
         self._rebuild_keeping_place()
-        self.notify("Showing failed nodes only" if self.failed_only else "Showing all nodes", timeout=2)
 
     def action_toggle_nested(self) -> None:
         self.nested = not self.nested
         self._rebuild_keeping_place()
-        self.notify(
-            "Fully nested tree" if self.nested else "Flat tree (nesting where it branches)", timeout=2
-        )
 
     def _rebuild_keeping_place(self) -> None:
         if self.graph is None:

@@ -1,8 +1,7 @@
-"""What the app needs from a poller, and a one-shot stand-in. No Textual import.
+"""What the app needs from a poller. No Textual import.
 
-The app consumes snapshots and poll states through these protocols, so the core `Poller`
-(run_inspector/poller.py) and the one-shot feed below are interchangeable, and a test can
-hand the app a scripted feed.
+The app consumes snapshots and poll states through these protocols, so it runs on the core
+`Poller` (run_inspector/poller.py) and a test can hand it a scripted feed instead.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from typing import Protocol
 
 from ..errors import FetchError
 from ..graph import RunGraph
-from ..models import parse_run_response
 from ..source import RunSource
 
 
@@ -92,64 +90,3 @@ class FeedStatus:
     error: FetchError | None = None
     retry_in: float | None = None
     next_poll_in: float | None = None
-
-
-class OneShotFeed:
-    """Fetch once and stop: for saved files, and until a real poller is plugged in."""
-
-    def __init__(
-        self,
-        source: RunSource,
-        run_uuid: str,
-        *,
-        interval: float = 2.0,
-        on_snapshot: OnSnapshot,
-        on_status: OnStatus,
-    ) -> None:
-        self.source = source
-        self.run_uuid = run_uuid
-        self.interval = interval
-        self.on_snapshot = on_snapshot
-        self.on_status = on_status
-        self._last_body: bytes | None = None
-        self.last_success: datetime | None = None
-
-    async def run(self) -> None:
-        self.on_status(FeedStatus("loading", self.last_success))
-        try:
-            body = await self.source.fetch_bytes(self.run_uuid)
-            if body != self._last_body:
-                graph = RunGraph.build(parse_run_response(body))
-                self._last_body = body
-                self.on_snapshot(FeedSnapshot(graph))
-        except FetchError as exc:
-            self.on_status(FeedStatus("stale", self.last_success, exc))
-            return
-        self.last_success = datetime.now(UTC)
-        self.on_status(FeedStatus("static" if not self.source.live else "finished", self.last_success))
-
-    def pause(self) -> None:
-        """Nothing to pause: the feed fetches once."""
-
-    def resume(self) -> None:
-        """Nothing to resume: the feed fetches once."""
-
-    def toggle_pause(self) -> None:
-        """Nothing to toggle: the feed fetches once."""
-
-    def refresh_now(self) -> None:
-        """The app restarts a finished feed to refresh."""
-
-    def stop(self) -> None:
-        """The worker running `run` is cancelled by the app."""
-
-
-def one_shot_factory(
-    source: RunSource,
-    run_uuid: str,
-    *,
-    interval: float,
-    on_snapshot: OnSnapshot,
-    on_status: OnStatus,
-) -> PollerLike:
-    return OneShotFeed(source, run_uuid, interval=interval, on_snapshot=on_snapshot, on_status=on_status)

@@ -124,16 +124,17 @@ def header_text(graph: RunGraph, *, elapsed: float | None, poll: Text, crumbs: T
         text.append("  parent ", style="dim")
         text.append(one_line(run.parent_uuid, 60))
     text.append("\n")
-    text.append(fmt_time(summary.created_at))
+    finish = _finish_time(summary.created_at, summary.finished_at)
+    start = fmt_time(summary.created_at)
+    # "2026-11-20 09:00:00 → 09:00:26 UTC": one UTC is enough on the same day.
+    text.append(start.removesuffix(" UTC") if finish.endswith(" UTC") and len(finish) < 15 else start)
     text.append(" → ", style="dim")
-    text.append(_finish_time(summary.created_at, summary.finished_at))
+    text.append(finish)
     text.append(f" ({fmt_duration(elapsed) or '—'})")
     text.append(" · ", style="dim")
     text.append(fmt_credits(summary.credits) or "0 cr")
     text.append(" · ", style="dim")
-    text.append(
-        f"{summary.nodes_done}/{summary.nodes_reached} reached nodes done, {summary.nodes_total} in graph"
-    )
+    text.append(f"{summary.nodes_done}/{summary.nodes_reached} nodes done, {summary.nodes_total} in graph")
     if crumbs is not None:
         text.append("\n")
         text.append_text(crumbs)

@@ -162,30 +162,38 @@ def nested_root(graph: RunGraph) -> TreeItem:
     states = graph.states
     placed: set[str] = set()
     root = TreeItem(key("root"), ItemKind.SECTION, text=graph.run.record_title or graph.run.uuid or "run")
-    # Each entry: (node uuid, list to append its item to, dimmed).
-    stack: list[tuple[str, list[TreeItem], bool]] = []
+    # Each entry: (node uuid, list holding its slot, slot index, dimmed). The slot is reserved
+    # when the entry is pushed, so children keep the order of their edges.
+    Entry = tuple[str, list[TreeItem], int, bool]
+    stack: list[Entry] = []
+    slot = TreeItem("", ItemKind.NOTE)
+
+    def reserve(uuid: str, into: list[TreeItem], dimmed: bool) -> Entry:
+        into.append(slot)
+        return (uuid, into, len(into) - 1, dimmed)
 
     def push_scope(scope: str | None, into: list[TreeItem]) -> None:
-        stack.extend((uuid, into, False) for uuid in reversed(_entries(graph, graph.scope_nodes(scope))))
+        entries = [reserve(uuid, into, False) for uuid in _entries(graph, graph.scope_nodes(scope))]
+        stack.extend(reversed(entries))
 
     def run_stack() -> None:
         while stack:
-            uuid, into, dimmed = stack.pop()
+            uuid, into, position, dimmed = stack.pop()
             if uuid in placed:
-                into.append(
-                    TreeItem(key(f"r:{uuid}"), ItemKind.REF, node_uuid=uuid, text="above", dimmed=dimmed)
+                into[position] = TreeItem(
+                    key(f"r:{uuid}"), ItemKind.REF, node_uuid=uuid, text="above", dimmed=dimmed
                 )
                 continue
             placed.add(uuid)
             state = states[uuid]
             item = TreeItem(key(f"n:{uuid}"), ItemKind.NODE, node_uuid=uuid, dimmed=dimmed)
-            into.append(item)
-            pending: list[tuple[str, list[TreeItem], bool]] = []
+            into[position] = item
+            pending: list[Entry] = []
             if state.node is not None and state.sub_nodes:
                 section = TreeItem(key(f"g:{uuid}"), ItemKind.SECTION, text="sub-graph", dimmed=dimmed)
                 item.children.append(section)
                 pending.extend(
-                    (sub, section.children, dimmed) for sub in _entries(graph, graph.scope_nodes(uuid))
+                    reserve(sub, section.children, dimmed) for sub in _entries(graph, graph.scope_nodes(uuid))
                 )
             ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
             plain = len(ordinary) == 1 and ordinary[0].kind is EdgeKind.NEXT
@@ -214,7 +222,7 @@ def nested_root(graph: RunGraph) -> TreeItem:
                         )
                     )
                     continue
-                pending.append((edge.target, holder, edge_dimmed))
+                pending.append(reserve(edge.target, holder, edge_dimmed))
             stack.extend(reversed(pending))
 
     push_scope(None, root.children)
@@ -225,7 +233,7 @@ def nested_root(graph: RunGraph) -> TreeItem:
         root.children.append(section)
         for uuid in leftovers:
             if uuid not in placed:
-                stack.append((uuid, section.children, False))
+                stack.append(reserve(uuid, section.children, False))
                 run_stack()
     return root
 

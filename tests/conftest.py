@@ -1,0 +1,33 @@
+"""Shared fixtures for the TUI tests: the failed run, and a bundle with its child runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from run_inspector.source import FileSource, bundle_bytes
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CHILD_RUNS = ("run-child-1", "run-child-2", "run-child-3")
+
+
+def child_bodies() -> dict[str, bytes]:
+    return {uuid: (FIXTURES / "child_runs" / f"{uuid}.json").read_bytes() for uuid in CHILD_RUNS}
+
+
+@pytest.fixture
+def failed_body() -> bytes:
+    return (FIXTURES / "failed_run.json").read_bytes()
+
+
+@pytest.fixture
+def failed_source(failed_body: bytes) -> FileSource:
+    """The failed run as `--file` opens it (a short description keeps snapshots stable)."""
+    return FileSource(failed_body, "failed_run.json")
+
+
+@pytest.fixture
+def bundle_source(failed_body: bytes) -> FileSource:
+    """The failed run saved with its three child runs (the group node's items)."""
+    return FileSource(bundle_bytes(failed_body, child_bodies()), "bundle.json")

@@ -1,0 +1,775 @@
+"""The TUI driven with Textual's Pilot: each key, each pane, live refresh and failures.
+
+All runs come from local fixtures; a scripted poller stands in for the network where a test
+needs to control what arrives and when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TabbedContent
+
+from run_inspector.errors import ServerError
+from run_inspector.graph import RunGraph
+from run_inspector.models import parse_run_response
+from run_inspector.poller import Transition, diff_graphs
+from run_inspector.source import FileSource, RunSource, bundle_bytes
+from run_inspector.ui.app import InspectorApp, make_app
+from run_inspector.ui.feed import FeedSnapshot, FeedStatus, OnSnapshot, OnStatus
+from run_inspector.ui.panes import ErrorPane, EventsTable, ExecutionTable, JsonPane, JsonTree, OverviewPane
+from run_inspector.ui.screens import COMMANDS, HelpScreen
+
+from .conftest import child_bodies
+from .helpers import fixture_data
+
+SIZE = (120, 36)
+
+
+@pytest.fixture(autouse=True)
+def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tab underlines and scrolling animate; tests need not wait for them."""
+    monkeypatch.setattr("textual.constants.TEXTUAL_ANIMATIONS", "none")
+
+
+async def ready(pilot: Pilot[None]) -> InspectorApp:
+    """Wait until the first snapshot is on screen."""
+    app = pilot.app
+    assert isinstance(app, InspectorApp)
+    for _ in range(200):
+        if app.graph is not None and app.run_tree.cursor_node is not None:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
+    return app
+
+
+def cursor_key(app: InspectorApp) -> str | None:
+    view = app.run_tree.cursor_view
+    return view.key if view is not None else None
+
+
+def text_of(app: InspectorApp, selector: str) -> str:
+    widget = app.main.query_one(selector)
+    if isinstance(widget, Static):
+        return str(widget.render())
+    raise TypeError(selector)
+
+
+def pane_text(app: InspectorApp, pane: type[OverviewPane] | type[ErrorPane]) -> str:
+    return app.main.query_one(pane).body.render().__str__()
+
+
+def tree_lines(app: InspectorApp) -> list[str]:
+    tree = app.run_tree
+    lines = []
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        assert node is not None
+        lines.append(str(node.label))
+    return lines
+
+
+def notices(app: InspectorApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+# -- the first screen -----------------------------------------------------------------
+
+
+async def test_first_screen_of_a_failed_run_shows_the_failing_node_and_its_error(
+    failed_source: FileSource,
+) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert cursor_key(app) == "n:n-sync"
+        assert app.main.query_one(TabbedContent).active == "error"
+        error = pane_text(app, ErrorPane)
+        assert 'HubSpot 400: Property "lifecyclestage" [/] has an invalid value [bold]lead[/bold]' in error
+        header = text_of(app, "#header")
+        assert "error · failed" in header
+        assert "Acme Corp" in header
+        assert "run-failed-0001" in header and "wf-lead-routing" in header
+        assert "26s" in header and "9 cr" in header
+        # The path to the failing node is open, the whole (small) tree too.
+        assert app.run_tree.node_for("e:n-branch:route:0") is not None
+        assert "✖ Sync to HubSpot  connector/upsert_contact  1 cr" in tree_lines(app)
+
+
+async def test_the_tree_has_the_print_structure_and_edge_labels(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        lines = tree_lines(app)
+        assert lines[:4] == [
+            "✔ Start  native/start",
+            "✖ Enrich company  connector/enrich_company  ×2  2 cr  ↯ fallback",
+            "↯ [on failure (run goes on)]  ← taken",
+            "✔ Tell the owner on Slack  connector/send_message  1 cr",
+        ]
+        assert "↪ ✔ Qualify lead  (shown below)" in lines
+        assert "[yes]  ← taken" in lines and "[no]  (not taken)" in lines
+        assert "for each item: sub-graph of 3 nodes, 3 child runs" in lines
+        assert lines[-1] == "· End  native/end"
+
+
+# -- moving, expanding ----------------------------------------------------------------
+
+
+async def test_j_k_and_arrows_move_the_cursor(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("j")
+        assert cursor_key(app) == "r:n-end"
+        await pilot.press("k", "k")
+        assert cursor_key(app) == "s:item_end" or cursor_key(app) == "n:s-end"
+        await pilot.press("down")
+        assert cursor_key(app) == "n:n-sync"
+        await pilot.press("up")
+        assert cursor_key(app) == "n:s-end"
+        # The panes follow the cursor.
+        assert "item_end" in pane_text(app, ErrorPane)
+
+
+async def test_enter_and_space_expand_and_collapse(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app._go_to("e:n-branch:route:1")
+        node = app.run_tree.cursor_node
+        assert node is not None and node.is_expanded
+        await pilot.press("space")
+        assert not node.is_expanded
+        await pilot.press("enter")
+        assert node.is_expanded
+        await pilot.press("h")
+        assert not node.is_expanded
+        await pilot.press("l")
+        assert node.is_expanded
+
+
+async def test_enter_on_a_reference_jumps_to_the_full_entry(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app._go_to("r:n-qualify")
+        await pilot.press("enter")
+        assert cursor_key(app) == "n:n-qualify"
+
+
+async def test_big_trees_open_lazily(failed_source: FileSource) -> None:
+    count = 600
+    nodes = [
+        {"uuid": f"n{i}", "slug": f"s{i}", "kind": "native", "actionSlug": "start" if i == 0 else "step",
+         "childrenUuids": [f"n{i + 1}"] if i + 1 < count else []}
+        for i in range(count)
+    ]  # fmt: skip
+    body = json.dumps({"run": {"uuid": "big", "status": "running", "nodes": nodes, "executions": []}})
+    app = make_app(FileSource(body.encode(), "big.json"))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.run_tree.last_line == count - 1
+        await pilot.press("t")  # nested: 600 levels, only the first ones are added
+        await pilot.pause()
+        assert app.run_tree.node_for(f"n:n{count - 1}") is None
+        await pilot.press("G")
+        assert len(app.run_tree._by_key) < 10
+
+
+# -- failed-only, next/previous failure, nested -------------------------------------------
+
+
+async def test_f_shows_only_failed_nodes_and_their_ancestors(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f")
+        assert tree_lines(app) == [
+            "✖ Enrich company  connector/enrich_company  ×2  2 cr  ↯ fallback",
+            "✔ Qualified?  native/branch",
+            "[yes]  ← taken",
+            "✖ Sync to HubSpot  connector/upsert_contact  1 cr",
+        ]
+        assert cursor_key(app) == "n:n-sync"
+        assert "failed nodes and their ancestors only" in text_of(app, "#tree-mode")
+        await pilot.press("f")
+        assert len(tree_lines(app)) == 19
+        assert cursor_key(app) == "n:n-sync"
+        assert not app.main.query_one("#tree-mode").display
+
+
+async def test_n_and_shift_n_go_to_the_next_and_previous_failed_node(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("n")  # wraps around to the first failure
+        assert cursor_key(app) == "n:n-enrich"
+        await pilot.press("n")
+        assert cursor_key(app) == "n:n-sync"
+        await pilot.press("N")
+        assert cursor_key(app) == "n:n-enrich"
+        assert "Clearbit timed out" in pane_text(app, ErrorPane)
+
+
+async def test_t_switches_to_the_fully_nested_tree_and_back(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("t")
+        tree = app.run_tree
+        assert cursor_key(app) == "n:n-sync"
+        node = tree.cursor_node
+        assert node is not None
+        ancestors = []
+        while node.parent is not None and node.parent.data is not None and node.parent is not tree.root:
+            node = node.parent
+            assert node.data is not None
+            ancestors.append(node.data.key)
+        assert ancestors[-4:] == ["n:n-branch", "n:n-qualify", "n:n-enrich", "n:n-start"]
+        assert "fully nested" in text_of(app, "#tree-mode")
+        await pilot.press("t")
+        assert cursor_key(app) == "n:n-sync"
+        assert tree_lines(app)[0] == "✔ Start  native/start"
+
+
+# -- search --------------------------------------------------------------------------
+
+
+async def test_slash_searches_highlights_and_enter_jumps(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("slash")
+        search = app.main.query_one("#search", Input)
+        assert search.has_focus
+        await pilot.press(*"timed")
+        assert app.matches == ["n:n-enrich"]
+        assert "1 match" in text_of(app, "#search-count")
+        # Typing never triggers the app's keys (the 'o', 'u', 't' above did nothing).
+        assert len(app.stack) == 1 and not app.nested
+        node = app.run_tree.node_for("n:n-enrich")
+        assert node is not None
+        assert "⌕" in str(node.label)  # the match is in the error text, not the name
+        await pilot.press("enter")
+        assert cursor_key(app) == "n:n-enrich"
+        assert app.run_tree.has_focus
+        await pilot.press("slash", "ctrl+u", *"quali", "enter")
+        assert cursor_key(app) == "n:n-qualify"
+        spans = [str(s.style) for s in app.run_tree.node_for("n:n-qualify").label.spans]  # type: ignore[union-attr]
+        assert "bold black on yellow" in spans
+        await pilot.press("escape")
+        assert app.query_text == "" and app.matches == []
+
+
+# -- clipboard -----------------------------------------------------------------------
+
+
+async def test_c_and_shift_c_copy_the_node_and_run_uuids(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("c")
+        assert app.clipboard == "n-sync"
+        await pilot.press("C")
+        assert app.clipboard == "run-failed-0001"
+        await pilot.press("y")  # the Error pane: its full text
+        assert app.clipboard.startswith("HubSpot 400: Property")
+        assert "Copied run uuid run-failed-0001" in notices(app)
+
+
+# -- panes ---------------------------------------------------------------------------
+
+
+async def test_overview_pane(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("N", "1")
+        assert app.main.query_one(TabbedContent).active == "overview"
+        text = pane_text(app, OverviewPane)
+        for expected in (
+            "uuid        n-enrich",
+            "slug        enrich_company",
+            "kind/action connector/enrich_company",
+            "up to 2 attempts, first wait 1000 ms, backoff ×2",
+            "Tell the owner on Slack (the run goes on, it ran)",
+            "[next] Qualify lead  (not taken)",
+            '"domain": "{{nodes.start.domain}}"',
+        ):
+            assert expected in text
+        app._go_to("n:n-branch")
+        text = pane_text(app, OverviewPane)
+        assert "[yes] For each contact  ← taken" in text
+        assert "[no] Mark as skipped  (not taken)" in text
+
+
+async def test_executions_pane_row_selects_the_execution_for_the_other_panes(
+    failed_source: FileSource,
+) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("N", "2")
+        table = app.main.query_one(ExecutionTable)
+        assert table.row_count == 2
+        row = [str(cell) for cell in table.get_row_at(1)]
+        assert row[:5] == ["2", "✖ error", "09:00:05", "3.0s", "1 cr"]
+        assert row[5] == "❌ Timed out"
+        assert table.cursor_row == 0  # the first failed execution
+        table.focus()
+        await pilot.press("j")
+        assert app.view.executions["n-enrich"] == 1
+        assert "execution 2 of 2" in pane_text(app, ErrorPane)
+        assert "(attempt 2)" in pane_text(app, ErrorPane)
+        await pilot.press("k")
+        assert "execution 1 of 2" in pane_text(app, ErrorPane)
+
+
+async def test_executions_pane_shows_child_index_next_node_and_child_run(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app._go_to("n:n-branch")
+        table = app.main.query_one(ExecutionTable)
+        assert [str(c) for c in table.get_row_at(0)][6:8] == ["0 yes", "For each contact"]
+        app._go_to("n:n-loop")
+        assert [str(table.get_row_at(i)[8]) for i in range(3)] == [
+            "run-child-1",
+            "run-child-2",
+            "run-child-3",
+        ]
+
+
+async def test_output_and_input_panes_are_json_trees(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app._go_to("n:n-qualify")
+        await pilot.press("4")
+        output = app.main.query_one("#output-pane", JsonPane)
+        tree = output.query_one(JsonTree)
+        labels = [str(child.label) for child in tree.root.children]
+        assert labels == ["answer {3 keys}"]
+        assert [str(c.label) for c in tree.root.children[0].children] == [
+            "qualified: true",
+            "score: 82",
+            'reason: "B2B SaaS, 200 employees"',
+        ]
+        await pilot.press("5")
+        source = app.main.query_one("#input-pane", JsonPane)
+        assert [str(c.label) for c in source.query_one(JsonTree).root.children] == [
+            'prompt: "Is Acme Corp a fit?"'
+        ]
+        await pilot.press("y")
+        assert json.loads(app.clipboard) == {"prompt": "Is Acme Corp a fit?"}
+
+
+async def test_panes_say_plainly_when_there_is_nothing_to_show(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app._go_to("n:n-skip")
+        assert "Not reached" in text_of(app, "#executions-note")
+        assert "Not reached" in str(app.main.query_one("#output-pane .json-note", Static).render())
+        assert "Not reached" in pane_text(app, ErrorPane)
+        app._go_to("n:n-sync")
+        assert "No output recorded" in str(app.main.query_one("#output-pane .json-note", Static).render())
+        app._go_to("n:s-find")
+        assert "child runs" in pane_text(app, ErrorPane)
+
+
+async def test_number_keys_switch_panes_and_z_zooms(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tabs = app.main.query_one(TabbedContent)
+        for key, tab in zip(
+            "123456", ("overview", "executions", "error", "output", "input", "events"), strict=True
+        ):
+            await pilot.press(key)
+            assert tabs.active == tab
+        await pilot.press("z")
+        assert app.main.has_class("-zoomed")
+        assert app.main.query_one("#left").region.width == 0
+        await pilot.press("z")
+        assert not app.main.has_class("-zoomed")
+
+
+async def test_help_screen_lists_every_key(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).render())
+        for command in COMMANDS:
+            assert command.help in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_every_action_is_in_the_command_palette(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+    for command in COMMANDS:
+        assert command.help in titles or command.action == "quit"
+    assert "Quit" in titles
+
+
+async def test_q_quits_with_status_zero(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+# -- child runs ------------------------------------------------------------------------
+
+
+async def test_o_opens_the_child_run_and_u_comes_back(bundle_source: FileSource) -> None:
+    app = make_app(bundle_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app._go_to("n:n-loop")
+        await pilot.press("2")
+        table = app.main.query_one(ExecutionTable)
+        table.focus()
+        await pilot.press("j", "j")  # the third execution started run-child-3
+        await pilot.press("o")
+        for _ in range(100):
+            if app.graph is not None and app.graph.run.uuid == "run-child-3":
+                break
+            await pilot.pause(0.01)
+        await ready(pilot)
+        assert [view.fetch_uuid for view in app.stack] == ["(file)", "run-child-3"]
+        assert cursor_key(app) == "n:s-find"
+        assert "Hunter 404" in pane_text(app, ErrorPane)
+        header = text_of(app, "#header")
+        assert "Acme Corp › Acme Corp · contact 3" in header
+        await pilot.press("backspace")
+        await ready(pilot)
+        assert len(app.stack) == 1
+        assert cursor_key(app) == "n:n-loop"
+        assert app.main.query_one(TabbedContent).active == "executions"
+        await pilot.press("o")  # the selected row is remembered: the third child again
+        await pilot.pause(0.05)
+        await ready(pilot)
+        assert app.view.fetch_uuid == "run-child-3"
+        await pilot.press("u")
+        await ready(pilot)
+        assert app.view.fetch_uuid == "(file)"
+
+
+async def test_o_on_a_file_without_the_child_run_says_so(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        app._go_to("n:n-loop")
+        await pilot.press("o")
+        for _ in range(100):
+            if len(app.stack) == 1 and any("not in" in n for n in notices(app)):
+                break
+            await pilot.pause(0.01)
+        assert "run run-child-3 is not in failed_run.json" in " ".join(notices(app))
+        assert len(app.stack) == 1
+        assert cursor_key(app) == "n:n-loop"
+        app._go_to("n:n-start")
+        await pilot.press("o")
+        assert any("started no child run" in n for n in notices(app))
+
+
+async def test_u_on_a_child_run_opens_its_parent(failed_body: bytes) -> None:
+    child = child_bodies()["run-child-2"]
+    source = FileSource(bundle_bytes(child, {"run-failed-0001": failed_body}), "child.json")
+    app = make_app(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert "u opens the parent run" in text_of(app, "#header")
+        await pilot.press("u")
+        for _ in range(100):
+            if app.graph is not None and app.graph.run.uuid == "run-failed-0001":
+                break
+            await pilot.pause(0.01)
+        await ready(pilot)
+        assert [view.fetch_uuid for view in app.stack] == ["run-failed-0001"]
+        assert cursor_key(app) == "n:n-loop"  # the group node that started the child
+
+
+# -- live runs: a scripted poller ----------------------------------------------------------
+
+
+class ScriptedPoller:
+    """Hands the app whatever the test pushes; records the intents it receives."""
+
+    made: ClassVar[list[ScriptedPoller]] = []
+
+    def __init__(
+        self,
+        source: RunSource,
+        run_uuid: str,
+        *,
+        interval: float,
+        on_snapshot: OnSnapshot,
+        on_status: OnStatus,
+    ) -> None:
+        self.run_uuid = run_uuid
+        self.on_snapshot = on_snapshot
+        self.on_status = on_status
+        self.intents: list[str] = []
+        self.graph: RunGraph | None = None
+        self._stop = asyncio.Event()
+        ScriptedPoller.made.append(self)
+
+    async def run(self) -> None:
+        await self._stop.wait()
+
+    def push(self, data: dict[str, Any]) -> None:
+        graph = RunGraph.build(parse_run_response(json.dumps(data).encode()))
+        at = datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC)
+        transitions: list[Transition] = diff_graphs(self.graph, graph, at)
+        self.graph = graph
+        self.on_snapshot(FeedSnapshot(graph, list(transitions), at))
+        self.on_status(FeedStatus("live", at, next_poll_in=2.0))
+
+    def pause(self) -> None:
+        self.intents.append("pause")
+
+    def resume(self) -> None:
+        self.intents.append("resume")
+
+    def toggle_pause(self) -> None:
+        self.intents.append("toggle_pause")
+        self.on_status(FeedStatus("paused", datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC)))
+
+    def refresh_now(self) -> None:
+        self.intents.append("refresh_now")
+
+    def stop(self) -> None:
+        self.intents.append("stop")
+        self._stop.set()
+
+
+class LiveSource(RunSource):
+    live = True
+    root_uuid = "run-failed-0001"
+    description = "scripted"
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        raise AssertionError("the scripted poller does the fetching")
+
+
+def running_version() -> dict[str, Any]:
+    """The failed fixture a moment earlier: enrichment went well, sync_crm still running."""
+    data = fixture_data("failed_run.json")
+    run = data["run"]
+    for execution in run["executions"][1:3]:
+        execution["status"] = "success"
+        execution["errorMessage"] = None
+    run["status"] = "running"
+    run["errorMessage"] = None
+    run["finishedAt"] = None
+    sync = run["executions"][-1]
+    sync["status"] = "running"
+    sync["errorMessage"] = None
+    sync["finishedAt"] = None
+    return data
+
+
+def live_app() -> tuple[InspectorApp, list[ScriptedPoller]]:
+    ScriptedPoller.made = []
+    return make_app(LiveSource(), poller_factory=ScriptedPoller), ScriptedPoller.made
+
+
+async def started(pilot: Pilot[None], made: Iterable[ScriptedPoller]) -> ScriptedPoller:
+    for _ in range(100):
+        if list(made):
+            break
+        await pilot.pause(0.01)
+    return list(made)[-1]
+
+
+async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
+    failed_source: FileSource,
+) -> None:
+    app, made = live_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        poller = await started(pilot, made)
+        poller.push(running_version())
+        await ready(pilot)
+        assert cursor_key(app) == "n:n-sync"  # the running node
+        tree = app.run_tree
+        # Go somewhere, change what is open, pick a tab and an execution row.
+        app._go_to("n:n-enrich")
+        await pilot.press("2")
+        app.main.query_one(ExecutionTable).focus()
+        await pilot.press("k", "j")  # choose the second execution (the default will change)
+        assert app.view.executions == {"n-enrich": 1}
+        skip_edge = tree.node_for("e:n-branch:route:1")
+        assert skip_edge is not None
+        skip_edge.collapse()
+        start_node = tree.node_for("n:n-start")
+        sync_node = tree.node_for("n:n-sync")
+        scroll = tree.scroll_offset
+        await pilot.pause()
+
+        poller.push(fixture_data("failed_run.json"))
+        await pilot.pause()
+
+        assert tree.node_for("n:n-start") is start_node  # same tree node: updated, not rebuilt
+        assert tree.node_for("n:n-sync") is sync_node
+        assert str(sync_node.label).startswith("✖ Sync to HubSpot")  # type: ignore[union-attr]
+        assert cursor_key(app) == "n:n-enrich"
+        assert tree.scroll_offset == scroll
+        assert not skip_edge.is_expanded
+        assert app.main.query_one(TabbedContent).active == "executions"
+        assert app.main.query_one(ExecutionTable).cursor_row == 1
+        # The change is marked for a moment, listed in Events, and the end is announced.
+        assert "n-sync" in tree.flashing
+        assert any(str(s.style) == "on #4a4100" for s in sync_node.label.spans)  # type: ignore[union-attr]
+        events = app.main.query_one(EventsTable)
+        rows = [" ".join(str(c) for c in events.get_row_at(i)[1:]) for i in range(events.row_count)]
+        assert "sync_crm running → error" in rows
+        assert "run running → error" in rows
+        assert "The run finished: error" in notices(app)
+
+
+async def test_the_cursor_follows_the_run_until_the_user_moves() -> None:
+    app, made = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        poller = await started(pilot, made)
+        early = running_version()
+        early["run"]["executions"] = early["run"]["executions"][:5]  # up to qualify
+        early["run"]["executions"][-1]["status"] = "running"
+        poller.push(early)
+        await ready(pilot)
+        assert cursor_key(app) == "n:n-qualify"
+        poller.push(running_version())
+        await pilot.pause()
+        assert cursor_key(app) == "n:n-sync"
+        await pilot.press("k")
+        poller.push(fixture_data("failed_run.json"))
+        await pilot.pause()
+        assert cursor_key(app) == "n:s-end"
+
+
+async def test_a_new_node_is_added_in_place() -> None:
+    app, made = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        poller = await started(pilot, made)
+        data = running_version()
+        nodes = data["run"]["nodes"]
+        end = nodes.pop()
+        nodes[6]["childrenUuids"] = []  # n-skip
+        nodes[7]["childrenUuids"] = []  # n-sync
+        poller.push(data)
+        await ready(pilot)
+        start_node = app.run_tree.node_for("n:n-start")
+        assert app.run_tree.node_for("n:n-end") is None
+        nodes[6]["childrenUuids"] = ["n-end"]
+        nodes[7]["childrenUuids"] = ["n-end"]
+        nodes.append(end)
+        poller.push(data)
+        await pilot.pause()
+        assert app.run_tree.node_for("n:n-start") is start_node
+        assert tree_lines(app)[-1] == "· End  native/end"
+        assert "↪ · End  (shown below)" in tree_lines(app)
+
+
+async def test_p_pauses_and_r_refreshes_through_the_poller() -> None:
+    app, made = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        poller = await started(pilot, made)
+        poller.push(running_version())
+        await ready(pilot)
+        assert "● live · updated" in text_of(app, "#header")
+        await pilot.press("p")
+        assert poller.intents == ["toggle_pause"]
+        assert "⏸ paused" in text_of(app, "#header")
+        await pilot.press("r")
+        assert poller.intents[-1] == "refresh_now"
+
+
+async def test_r_fetches_a_file_again(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        first = app.poll_worker
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.poll_worker is not first
+        await pilot.press("p")
+        assert any("Nothing to pause" in n for n in notices(app))
+
+
+async def test_a_failed_poll_keeps_the_last_good_data_and_says_so() -> None:
+    app, made = live_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        poller = await started(pilot, made)
+        poller.push(running_version())
+        await ready(pilot)
+        error = ServerError("the server answered 502 Bad Gateway", status_code=502)
+        last = datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC)
+        poller.on_status(FeedStatus("stale", last, error, retry_in=4.0))
+        await pilot.pause()
+        header = text_of(app, "#header")
+        assert "⚠ stale · last ok" in header
+        assert "retrying in 4 s" in header
+        assert "502 Bad Gateway" in header
+        assert any("502 Bad Gateway" in n for n in notices(app))
+        assert cursor_key(app) == "n:n-sync"  # still there
+        poller.push(fixture_data("failed_run.json"))
+        await pilot.pause()
+        assert "stale" not in text_of(app, "#header")
+
+
+async def test_a_run_that_cannot_be_read_is_shown_as_an_error() -> None:
+    app = make_app(FileSource(b"<html>502 Bad Gateway</html>", "bad.json"))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(100):
+            if app.problem:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        message = text_of(app, "#message")
+        assert "Could not load" in message
+        assert "HTML page" in message
+        assert "polling stopped" in text_of(app, "#header")
+
+
+async def test_api_text_never_acts_as_markup_or_escape_codes(failed_body: bytes) -> None:
+    data = json.loads(failed_body)
+    data["run"]["recordTitle"] = "[@click=app.quit]Acme[/] \x1b]0;pwned\x07"
+    data["run"]["nodes"][7]["name"] = "[@click=app.quit]Sync[/]\x1b[2J"
+    data["run"]["executions"][-1]["errorMessage"] = "[/] \x1b[31mred\x1b[0m [link=http://x]y[/link]"
+    data["run"]["executions"][-1]["title"] = "[bold]t[/]"
+    app = make_app(FileSource(json.dumps(data).encode(), "evil.json"))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        assert (
+            "[@click=app.quit]Sync[/]"
+            in tree_lines(app)[
+                tree_lines(app).index(next(line for line in tree_lines(app) if "Sync[/]" in line))
+            ]
+        )
+        assert "[/] red [link=http://x]y[/link]" in pane_text(app, ErrorPane)
+        assert "[@click=app.quit]Acme[/]" in text_of(app, "#header")
+        for text in (*tree_lines(app), pane_text(app, ErrorPane), text_of(app, "#header")):
+            assert "\x1b" not in text and "\x07" not in text
+        node = app.run_tree.node_for("n:n-sync")
+        assert node is not None and not any(s.style and "@click" in str(s.style) for s in node.label.spans)  # type: ignore[union-attr]
+        await pilot.click("#tree", offset=(8, node.line))
+        await pilot.pause()
+        assert app.is_running
