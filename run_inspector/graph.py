@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from .models import (
     ACTIVE_STATUSES,
@@ -44,6 +44,9 @@ IN_CHILD_RUNS = "in_child_runs"
 
 ROUTING_ACTIONS = frozenset({"branch", "switch", "split", "filter"})
 NODE_KINDS = frozenset({"native", "connector", "tool", "agent"})
+
+_NODE_LIST = TypeAdapter(list[Node])
+"""Validates a group's `config._nodes` sub-graph in one call."""
 
 
 class EdgeKind(StrEnum):
@@ -201,19 +204,65 @@ class RunSummary:
     error_message: str | None
 
 
-def _when(execution: Execution) -> tuple[int, float]:
-    if execution.started_at is None:
-        return (1, 0.0)
+_NO_START = datetime.min.replace(tzinfo=UTC)
+
+
+def _when(execution: Execution) -> tuple[bool, datetime]:
+    """Sort key: executions in start order (a naive time counts as UTC), those without one last.
+
+    Compares datetimes rather than their timestamps: `timestamp()` on the aware datetimes that
+    pydantic makes costs a Python-level `utcoffset` call each, and this key runs once per
+    execution.
+    """
     moment = execution.started_at
+    if moment is None:
+        return (True, _NO_START)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (0, moment.timestamp())
+    return (False, moment)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _start_or_never(execution: Execution) -> datetime:
+    return execution.started_at or _NEVER
+
+
+def _in_start_order(executions: list[Execution]) -> list[Execution]:
+    """Executions in start order (stable; those without a start time last).
+
+    The plain datetime key is the fast, common case. Only when naive and aware times are mixed
+    (malformed data) does comparing them fail; then naive times count as UTC.
+    """
+    try:
+        return sorted(executions, key=_start_or_never)
+    except TypeError:
+        return sorted(executions, key=_when)
+
+
+def _earliest(moments: list[datetime]) -> datetime | None:
+    if not moments:
+        return None
+    try:
+        return _aware(min(moments))
+    except TypeError:  # naive and aware mixed
+        return min(m for m in map(_aware, moments) if m is not None)
+
+
+def _latest(moments: list[datetime]) -> datetime | None:
+    if not moments:
+        return None
+    try:
+        return _aware(max(moments))
+    except TypeError:  # naive and aware mixed
+        return max(m for m in map(_aware, moments) if m is not None)
 
 
 def _unknown(subject: str, what: str, value: str | None) -> str:
@@ -310,19 +359,22 @@ class RunGraph:
         if not isinstance(raw, list):
             self.anomalies.append(Anomaly("bad-subgraph", "config._nodes is not a list", uuid))
             return
-        sub: list[Node] = []
-        for position, item in enumerate(raw):
-            try:
-                sub.append(Node.model_validate(item))
-            except ValidationError:
-                self.anomalies.append(
-                    Anomaly(
-                        "malformed-field",
-                        f"config._nodes[{position}] is not a valid node; ignored",
-                        uuid,
-                        f"config._nodes[{position}]",
+        try:
+            sub = _NODE_LIST.validate_python(raw)  # the whole list at once: the common case
+        except ValidationError:
+            sub = []
+            for position, item in enumerate(raw):
+                try:
+                    sub.append(Node.model_validate(item))
+                except ValidationError:
+                    self.anomalies.append(
+                        Anomaly(
+                            "malformed-field",
+                            f"config._nodes[{position}] is not a valid node; ignored",
+                            uuid,
+                            f"config._nodes[{position}]",
+                        )
                     )
-                )
         self.states[uuid].sub_nodes = len(sub)
         self._scopes[uuid] = self._add_nodes(sub, uuid, f"{uuid}.config._nodes")
 
@@ -332,24 +384,13 @@ class RunGraph:
         if self.run.nodes is None:
             self.anomalies.append(Anomaly("no-nodes", "the run has no node list (nodes is null)"))
 
-        executions = list(self.run.executions or [])
-        by_slug = {s.node.slug: uuid for uuid, s in self.states.items() if s.node and s.node.slug}
-        for execution in sorted(executions, key=_when):
-            uuid = execution.node_uuid
-            if uuid is None or uuid not in self.states:
-                uuid = by_slug.get(execution.node_slug or "", uuid)
-            if uuid is None or uuid not in self.states:
-                key = uuid or f"?{execution.node_slug or 'unknown'}"
-                if key not in self.states:
-                    self.states[key] = NodeState(uuid=key, node=None)
-                    self.unknown_node_states.append(key)
-                    self.anomalies.append(
-                        Anomaly(
-                            "unknown-node", f"executions refer to node {key}, which is not in the graph", key
-                        )
-                    )
-                uuid = key
-            self.states[uuid].executions.append(execution)
+        states = self.states
+        by_slug = {s.node.slug: uuid for uuid, s in states.items() if s.node and s.node.slug}
+        for execution in _in_start_order(self.run.executions or []):
+            state = states.get(execution.node_uuid) if execution.node_uuid is not None else None
+            if state is None:
+                state = self._owner_by_slug_or_unknown(execution, by_slug)
+            state.executions.append(execution)
 
         for state in self.states.values():
             self._aggregate(state)
@@ -379,6 +420,22 @@ class RunGraph:
             kind = state.node.kind if state.node is not None else None
             if kind is not None and kind not in NODE_KINDS:
                 flag("unknown-kind", kind, uuid, _unknown(state.title[:60], "kind", kind))
+
+    def _owner_by_slug_or_unknown(self, execution: Execution, by_slug: dict[str, str]) -> NodeState:
+        """The state of an execution whose uuid is not a node: found by slug, or a new unknown node."""
+        uuid = execution.node_uuid
+        if uuid is None or uuid not in self.states:
+            uuid = by_slug.get(execution.node_slug or "", uuid)
+        if uuid is None or uuid not in self.states:
+            key = uuid or f"?{execution.node_slug or 'unknown'}"
+            if key not in self.states:
+                self.states[key] = NodeState(uuid=key, node=None)
+                self.unknown_node_states.append(key)
+                self.anomalies.append(
+                    Anomaly("unknown-node", f"executions refer to node {key}, which is not in the graph", key)
+                )
+            uuid = key
+        return self.states[uuid]
 
     def _find_cycles(self, uuids: list[str]) -> None:
         """Flag each edge that closes a cycle (a back edge of a depth-first walk)."""
@@ -411,40 +468,31 @@ class RunGraph:
                     stack.pop()
 
     def _aggregate(self, state: NodeState) -> None:
+        """Status, attempts, credits, first error, times, child runs and the ways taken.
+
+        Each field is one comprehension over the executions: a group node has one execution
+        per item, so this runs over every execution of the run.
+        """
         executions = state.executions
         state.attempts = len(executions)
         if state.scope is not None and not executions:
             state.status = IN_CHILD_RUNS
         else:
             state.status = aggregate_status(executions)
-        credits = 0.0
-        for execution in executions:
-            credits += execution.credits_used_count or 0.0
-            if (
-                state.first_error is None
-                and execution.error_message
-                and (execution.status or "") != "success"
-            ):
-                state.first_error = execution.error_message
-            if execution.node_run_uuid and execution.node_run_uuid not in state.child_runs:
-                state.child_runs.append(execution.node_run_uuid)
-            if (
-                execution.node_child_index is not None
-                and execution.node_child_index not in state.taken_indexes
-            ):
-                state.taken_indexes.append(execution.node_child_index)
-        if state.first_error is None:
-            for execution in executions:
-                if execution.error_message:
-                    state.first_error = execution.error_message
-                    break
-        state.credits = credits
-        starts = [_aware(e.started_at) for e in executions if e.started_at is not None]
-        ends = [_aware(e.finished_at) for e in executions if e.finished_at is not None]
-        state.started_at = min((s for s in starts if s), default=None)
-        state.finished_at = (
-            max((e for e in ends if e), default=None) if state.status in TERMINAL_STATUSES else None
+        if not executions:
+            return
+        state.credits = sum(e.credits_used_count or 0.0 for e in executions)
+        errors = [e for e in executions if e.error_message]
+        if errors:
+            failed = next((e for e in errors if e.status != "success"), errors[0])
+            state.first_error = failed.error_message
+        state.child_runs = list(dict.fromkeys(e.node_run_uuid for e in executions if e.node_run_uuid))
+        state.taken_indexes = list(
+            dict.fromkeys(e.node_child_index for e in executions if e.node_child_index is not None)
         )
+        state.started_at = _earliest([e.started_at for e in executions if e.started_at is not None])
+        if state.status in TERMINAL_STATUSES:
+            state.finished_at = _latest([e.finished_at for e in executions if e.finished_at is not None])
 
     def _link(self, state: NodeState) -> None:
         node = state.node
@@ -528,7 +576,8 @@ class RunGraph:
     def failed_nodes(self) -> list[str]:
         """Failed nodes, in the order they are shown."""
         shown = [uuid for uuid in self.order if self.states[uuid].failed]
-        rest = [uuid for uuid, s in self.states.items() if s.failed and uuid not in set(shown)]
+        placed = set(shown)
+        rest = [uuid for uuid, s in self.states.items() if s.failed and uuid not in placed]
         return shown + rest
 
     def _summarise(self) -> RunSummary:

