@@ -286,7 +286,7 @@ class CargoClient:
             _DEADLINE_AT.reset(marker)
 
     def _network_hint(self) -> str:
-        return "check your connection and --api-url; polling will try again"
+        return "check your connection and --api-url, then try again"
 
     def _transport_error(self, exc: httpx.HTTPError) -> FetchError:
         kind = type(exc).__name__
@@ -337,15 +337,17 @@ class CargoClient:
         if code == 404:
             return NotFoundError(
                 f"run {run_uuid} was not found (404){suffix}",
-                "check the run uuid and the workspace (--workspace)",
+                "check the run uuid, and the workspace with --workspace",
                 status_code=code,
             )
         if code == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            wait = f"it asks to wait {retry_after:.0f} s" if retry_after else "wait a little"
             return RateLimitedError(
                 f"the API is limiting requests (429){suffix}",
-                "wait a little; polling slows down by itself",
+                f"{wait}, then try again",
                 status_code=code,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after,
             )
         if 300 <= code < 400:
             return RequestError(
@@ -356,7 +358,7 @@ class CargoClient:
         if 500 <= code < 600:
             return ServerError(
                 f"the API failed with a server error ({code}){suffix}",
-                "Cargo may be having trouble; polling will try again",
+                "Cargo may be having trouble; try again in a moment",
                 status_code=code,
             )
         return RequestError(f"the API refused the request ({code}){suffix}", "", status_code=code)
