@@ -401,6 +401,8 @@ async def test_number_keys_switch_panes_and_z_zooms(failed_source: FileSource) -
         assert app.main.query_one("#left").region.width == 0
         await pilot.press("z")
         assert not app.main.has_class("-zoomed")
+        await pilot.press("z", "escape")
+        assert not app.main.has_class("-zoomed")
 
 
 async def test_help_screen_lists_every_key(failed_source: FileSource) -> None:
@@ -642,6 +644,13 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
         assert "sync_crm running → error" in rows
         assert "run running → error" in rows
         assert "The run finished: error" in notices(app)
+        # enter on an event goes to its node.
+        await pilot.press("6")
+        events.focus()
+        events.move_cursor(row=rows.index("sync_crm running → error"))
+        await pilot.press("enter")
+        assert cursor_key(app) == "n:n-sync"
+        assert tree.has_focus
 
 
 async def test_the_cursor_follows_the_run_until_the_user_moves() -> None:

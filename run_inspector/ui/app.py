@@ -317,8 +317,11 @@ class InspectorApp(App[None]):
     def _set_flashing(self) -> None:
         now = time.monotonic()
         self.flash_until = {uuid: t for uuid, t in self.flash_until.items() if t > now}
-        self.run_tree.flashing = set(self.flash_until)
-        self.run_tree.relabel()
+        tree = self.run_tree
+        changed = tree.flashing ^ set(self.flash_until)
+        tree.flashing = set(self.flash_until)
+        if changed:
+            tree.relabel(changed)
 
     def _tick(self) -> None:
         graph = self.graph

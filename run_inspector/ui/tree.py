@@ -162,10 +162,12 @@ class RunTree(Tree[NodeView]):
                 self._populated.discard(current.data.key)
             stack.extend(current.children)
 
-    def relabel(self) -> None:
-        """Recompute every existing label (after a search or a flash ends)."""
+    def relabel(self, only: set[str] | None = None) -> None:
+        """Recompute existing labels (after a search), or those of the nodes in `only`."""
         for node in self._by_key.values():
             if node is self.root or node.data is None:
+                continue
+            if only is not None and node.data.node_uuid not in only:
                 continue
             label = self._label(node.data)
             if label != node.label:
