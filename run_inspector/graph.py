@@ -44,6 +44,7 @@ IN_CHILD_RUNS = "in_child_runs"
 
 ROUTING_ACTIONS = frozenset({"branch", "switch", "split", "filter"})
 NODE_KINDS = frozenset({"native", "connector", "tool", "agent"})
+_KNOWN_STATUSES = frozenset(RUN_STATUSES)
 
 _NODE_LIST = TypeAdapter(list[Node])
 """Validates a group's `config._nodes` sub-graph in one call."""
@@ -410,13 +411,13 @@ class RunGraph:
                 seen.add((kind, value))
                 self.anomalies.append(Anomaly(kind, message, uuid))
 
-        if self.run.status not in RUN_STATUSES:
+        if self.run.status not in _KNOWN_STATUSES:
             flag("unknown-status", self.run.status, None, _unknown("the run", "status", self.run.status))
         for uuid, state in self.states.items():
-            for execution in state.executions:
-                if execution.status not in RUN_STATUSES:
+            for status in dict.fromkeys(e.status for e in state.executions):  # distinct, in order
+                if status not in _KNOWN_STATUSES:
                     where = f"an execution of {state.title[:60]}"
-                    flag("unknown-status", execution.status, uuid, _unknown(where, "status", execution.status))
+                    flag("unknown-status", status, uuid, _unknown(where, "status", status))
             kind = state.node.kind if state.node is not None else None
             if kind is not None and kind not in NODE_KINDS:
                 flag("unknown-kind", kind, uuid, _unknown(state.title[:60], "kind", kind))
@@ -684,14 +685,19 @@ def _post_dominators(graph: RunGraph, uuids: list[str]) -> dict[str, str | None]
                 b = idom[b]
         return a
 
+    # A node with one way out (most of a workflow) is settled as soon as it has a value: its
+    # immediate post-dominator is that way. Later rounds revisit only the other nodes.
+    unsettled = order[1:]
     changed = True
     rounds = 0
     while changed and rounds < 100:
         changed = False
         rounds += 1
-        for key in order[1:]:
-            candidates = [p for p in preds_rev.get(key, []) if p in idom]
+        revisit: list[str] = []
+        for key in unsettled:
+            candidates = [p for p in preds_rev[key] if p in idom]
             if not candidates:
+                revisit.append(key)
                 continue
             new = candidates[0]
             for other in candidates[1:]:
@@ -699,6 +705,9 @@ def _post_dominators(graph: RunGraph, uuids: list[str]) -> dict[str, str | None]
             if idom.get(key) != new:
                 idom[key] = new
                 changed = True
+            if len(preds_rev[key]) > 1:
+                revisit.append(key)
+        unsettled = revisit
     result: dict[str, str | None] = {}
     for uuid in uuids:
         parent = idom.get(uuid)
