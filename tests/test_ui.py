@@ -782,3 +782,46 @@ async def test_api_text_never_acts_as_markup_or_escape_codes(failed_body: bytes)
         await pilot.click("#tree", offset=(8, node.line))
         await pilot.pause()
         assert app.is_running
+
+
+class SequenceSource(RunSource):
+    """A live run answering each fetch with the next body or error (the last one repeats)."""
+
+    live = True
+    root_uuid = "run-failed-0001"
+    description = "sequence"
+
+    def __init__(self, *answers: bytes | Exception) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        answer = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+async def test_the_core_poller_drives_the_app_through_an_outage(failed_body: bytes) -> None:
+    running = json.dumps(running_version()).encode()
+    outage = ServerError("the server answered 503", status_code=503)
+    source = SequenceSource(running, outage, failed_body)
+    app = make_app(source, interval=0.05)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        for _ in range(100):
+            if app.poll_status is not None and app.poll_status.state == "stale":
+                break
+            await pilot.pause(0.01)
+        assert "⚠ stale" in text_of(app, "#header") and "503" in text_of(app, "#header")
+        assert app.graph is not None and app.graph.summary.status == "running"  # kept on screen
+        for _ in range(300):  # the poller backs off about a second, then finds the end
+            if app.poll_status is not None and app.poll_status.state == "finished":
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        assert "■ finished" in text_of(app, "#header")
+        assert "error · failed" in text_of(app, "#header")
+        assert "The run finished: error" in notices(app)
+        assert cursor_key(app) == "n:n-sync"

@@ -50,7 +50,6 @@ from .panes import (
     JsonPane,
     OverviewPane,
     Selection,
-    TextPane,
 )
 from .screens import COMMANDS, HelpScreen, command_bindings
 from .tree import RunTree
@@ -150,6 +149,7 @@ class InspectorApp(App[None]):
         self.flash_until: dict[str, float] = {}
         self.problem: str | None = None
         self._notified_error: str | None = None
+        self._status_at = 0.0
 
     # -- layout -------------------------------------------------------------------------
 
@@ -266,6 +266,7 @@ class InspectorApp(App[None]):
             return
         status = message.status
         self.poll_status = status
+        self._status_at = time.monotonic()
         error = status.error
         if error is not None:
             self._report_problem(error.one_line(), fatal=status.state == "failed")
@@ -324,8 +325,10 @@ class InspectorApp(App[None]):
             tree.relabel(changed)
 
     def _tick(self) -> None:
-        graph = self.graph
-        if graph is not None and graph.summary.status not in TERMINAL_STATUSES:
+        """Once a second: the elapsed time of a running run, the countdown of a retry."""
+        graph, status = self.graph, self.poll_status
+        counting = status is not None and status.retry_in is not None
+        if counting or (graph is not None and graph.summary.status not in TERMINAL_STATUSES):
             self._update_header()
 
     # -- showing a run ------------------------------------------------------------------
@@ -433,6 +436,19 @@ class InspectorApp(App[None]):
     # -- header -------------------------------------------------------------------------
 
     def _poll_text(self) -> Text:
+        text = self._poll_state_text()
+        status = self.poll_status
+        if self.problem and (status is None or status.error is None):
+            text.append(f" · ⚠ {one_line(self.problem, 120)}", style="bold red")
+        return text
+
+    def _retry_in(self) -> float:
+        status = self.poll_status
+        if status is None or status.retry_in is None:
+            return 0.0
+        return max(status.retry_in - (time.monotonic() - self._status_at), 0.0)
+
+    def _poll_state_text(self) -> Text:
         status = self.poll_status
         if status is None:
             return Text("◌ loading…", style="yellow")
@@ -445,13 +461,13 @@ class InspectorApp(App[None]):
         if state == "stale":
             text = Text(f"⚠ stale · last ok {when}", style="bold red")
             if status.retry_in is not None:
-                text.append(f" · retrying in {status.retry_in:.0f} s")
+                text.append(f" · retrying in {self._retry_in():.0f} s")
             if status.error is not None:
                 text.append(f" · {one_line(status.error.message, 120)}")
             return text
         if state == "waiting":
             return Text(
-                f"◌ waiting for the run to appear · retrying in {status.retry_in or 0:.0f} s", style="yellow"
+                f"◌ waiting for the run to appear · retrying in {self._retry_in():.0f} s", style="yellow"
             )
         if state == "failed":
             text = Text("✖ polling stopped", style="bold red")
@@ -792,4 +808,4 @@ def make_app(
     )
 
 
-__all__ = ["InspectorApp", "RunView", "TextPane", "make_app"]
+__all__ = ["InspectorApp", "RunView", "make_app"]

@@ -19,10 +19,10 @@ from textual.widgets.tree import TreeNode
 
 from ..graph import IN_CHILD_RUNS, NOT_REACHED, EdgeKind, NodeState, RunGraph
 from ..models import Execution
-from ..present import edge_text, fmt_attempts, fmt_credits, fmt_duration, fmt_time, status_look
+from ..present import edge_text, fmt_attempts, fmt_credits, fmt_duration, status_look
 from ..sanitize import clean, one_line
 from .feed import TransitionLike
-from .labels import execution_cells, json_label, json_text, local_time, status_cell
+from .labels import execution_cells, json_label, json_text, local_time
 
 JSON_CHILD_LIMIT = 500
 
@@ -413,22 +413,3 @@ class EventsPane(VerticalScroll):
             note.update(
                 Text("No events: this run is not polled (events appear while a live run is watched)", "dim")
             )
-
-
-def run_times_text(graph: RunGraph) -> str:
-    return f"{fmt_time(graph.summary.created_at)} → {fmt_time(graph.summary.finished_at)}"
-
-
-__all__ = [
-    "ErrorPane",
-    "EventsPane",
-    "EventsTable",
-    "ExecutionTable",
-    "ExecutionsPane",
-    "JsonPane",
-    "JsonTree",
-    "OverviewPane",
-    "Selection",
-    "TextPane",
-    "status_cell",
-]
