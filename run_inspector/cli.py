@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TextIO
 
 from . import __version__
@@ -164,6 +164,26 @@ def _tui(args: argparse.Namespace, source: RunSource) -> int:
     return app.return_code or EXIT_OK
 
 
+class _Environment(Mapping[str, str]):
+    """The environment, read-only, with a repr that shows no value: one of them is the token,
+    and a traceback printed with its frames' locals (a crash reporter, `pytest -l`) shows reprs."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = values
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return "<environment>"
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -173,7 +193,7 @@ def main(
 ) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    environ = os.environ if environ is None else environ
+    environ = _Environment(os.environ if environ is None else environ)
     try:
         args = build_parser().parse_args(argv)
         if args.exit_status and not (args.print_ or args.json or args.watch):

@@ -180,6 +180,18 @@ def _default_transport(url: httpx.URL) -> httpx.AsyncBaseTransport:
         ) from None
 
 
+def _without_frames(exc: Exception) -> Exception:
+    """`exc` cut loose from the frames it was raised in, and from the exceptions before it.
+
+    Those frames are httpx's, httpcore's and h11's: their locals hold every request header
+    (h11's `Request` event while it sends them), the token included, and a crash report (or
+    `RUN_INSPECTOR_DEBUG=1`) would print them. The type and message say what went wrong.
+    """
+    exc.__cause__ = exc.__context__ = None
+    exc.__suppress_context__ = True
+    return exc.with_traceback(None)
+
+
 def _seconds(value: float | None) -> str:
     return "?" if value is None else f"{value:g}"
 
@@ -261,14 +273,22 @@ class CargoClient:
     async def fetch_run_bytes(self, run_uuid: str) -> bytes:
         """The raw body of a successful GET-run; raises a `FetchError` subclass otherwise."""
         outcome = await self._get(run_path(run_uuid))
-        if isinstance(outcome, FetchError):
+        if isinstance(outcome, Exception):
             raise outcome  # outside any `except`: no httpx exception chained to it
         error = self._status_error(outcome, run_uuid)
         if error is not None:
             raise error
-        return outcome.content
+        return self._without_token(outcome.content)
 
-    async def _get(self, path: str) -> httpx.Response | FetchError:
+    def _without_token(self, body: bytes) -> bytes:
+        """The body with the token replaced, should a server or proxy send it back (an echo)."""
+        if self._token is None or not self._token.reveal():
+            return body
+        for form in {self._token.reveal(), json.dumps(self._token.reveal())[1:-1]}:
+            body = body.replace(form.encode(), b"<hidden>")
+        return body
+
+    async def _get(self, path: str) -> httpx.Response | Exception:
         loop = asyncio.get_running_loop()
         marker = _DEADLINE_AT.set(loop.time() + self.deadline)
         try:
@@ -282,6 +302,8 @@ class CargoClient:
             )
         except httpx.HTTPError as exc:
             return self._transport_error(exc)
+        except Exception as exc:
+            return _without_frames(exc)  # not an httpx error: a bug below, reported as it is
         finally:
             _DEADLINE_AT.reset(marker)
 

@@ -464,7 +464,8 @@ async def test_o_opens_the_child_run_and_u_comes_back(bundle_source: FileSource)
         assert len(app.stack) == 1
         assert cursor_key(app) == "n:n-loop"
         assert app.main.query_one(TabbedContent).active == "executions"
-        await pilot.press("o")  # the selected row is remembered: the third child again
+        app.main.query_one(ExecutionTable).focus()
+        await pilot.press("enter")  # enter on the remembered row opens the third child again
         await pilot.pause(0.05)
         await ready(pilot)
         assert app.view.fetch_uuid == "run-child-3"

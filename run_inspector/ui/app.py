@@ -578,6 +578,16 @@ class InspectorApp(App[None]):
         self.view.executions[state.uuid] = event.cursor_row
         self._update_panes()
 
+    @on(DataTable.RowSelected, "#executions-table")
+    def _on_execution_chosen(self, event: DataTable.RowSelected) -> None:
+        """enter on an execution that started a run opens it (as `o` does)."""
+        selection = self.selection()
+        if selection is None or event.cursor_row != selection.execution:
+            return
+        chosen = selection.chosen
+        if chosen is not None and chosen.node_run_uuid:
+            self._open_run(RunView(chosen.node_run_uuid))
+
     @on(DataTable.RowSelected, "#events-table")
     def _on_event_chosen(self, event: DataTable.RowSelected) -> None:
         table = self.main.query_one(EventsTable)

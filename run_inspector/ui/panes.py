@@ -199,6 +199,9 @@ class ExecutionTable(DataTable[Text]):
         """(node uuid, number of rows) last drawn, to update in place."""
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for column in self.COLUMNS:
             self.add_column(Text(column), key=column)
 
@@ -222,7 +225,8 @@ class ExecutionTable(DataTable[Text]):
                 else:
                     self.add_row(*cells, key=key)
         else:
-            self.clear()
+            self.clear(columns=True)  # columns only ever widen: start afresh for each node
+            self._add_columns()
             for number, cells in enumerate(rows):
                 self.add_row(*cells, key=str(number))
         self.shown = (uuid, len(rows))

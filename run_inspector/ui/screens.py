@@ -57,6 +57,7 @@ COMMANDS: tuple[Command, ...] = (
 MOVES: tuple[tuple[str, str], ...] = (
     ("↑ ↓  j k", "Move in the tree, a table or a JSON tree"),
     ("enter space", "Expand or collapse; on a ↪ reference, jump to the full entry"),
+    ("enter", "On an execution row: open the run it started; on an event: go to its node"),
     ("← → h l", "Collapse / go to parent, expand"),
     ("g G", "First, last line"),
     ("tab", "Move between the tree, the pane tabs and the pane"),
