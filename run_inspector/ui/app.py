@@ -178,6 +178,10 @@ class InspectorApp(App[None]):
                     yield EventsPane(id="events-pane")
         yield Footer(compact=True)
 
+    def on_resize(self) -> None:
+        if self.graph is not None:  # the header reflows ids for the new width
+            self._update_header()
+
     def on_mount(self) -> None:
         self.main = self.screen
         self.main.query_one(RunTree).focus()
@@ -186,6 +190,11 @@ class InspectorApp(App[None]):
         self._update_header()
         self.main.query_one("#header").set_interval(1.0, self._tick)
         self._start_feed()
+
+    async def on_unmount(self) -> None:
+        """Stop polling and release the source's connections."""
+        self._stop_feed()
+        await self.source.aclose()
 
     @property
     def view(self) -> RunView:
@@ -236,14 +245,16 @@ class InspectorApp(App[None]):
         self.poll_worker = None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if not self.is_running:
+            return
         if event.worker is self.poll_worker and event.state is WorkerState.ERROR:
             error = event.worker.error
             self._report_problem(f"polling stopped: {type(error).__name__}: {error}", fatal=True)
 
     @on(SnapshotArrived)
     def _on_snapshot(self, message: SnapshotArrived) -> None:
-        if message.generation != self.generation:
-            return  # from the feed of a run no longer shown
+        if message.generation != self.generation or not self.is_running:
+            return  # from the feed of a run no longer shown, or the app is closing
         snapshot = message.snapshot
         view = self.view
         first = view.graph is None
@@ -262,7 +273,7 @@ class InspectorApp(App[None]):
 
     @on(PollStatusChanged)
     def _on_poll_status(self, message: PollStatusChanged) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.generation or not self.is_running:
             return
         status = message.status
         self.poll_status = status
@@ -316,6 +327,8 @@ class InspectorApp(App[None]):
         self.run_tree.set_timer(FLASH_SECONDS + 0.1, self._set_flashing)
 
     def _set_flashing(self) -> None:
+        if not self.is_running:
+            return
         now = time.monotonic()
         self.flash_until = {uuid: t for uuid, t in self.flash_until.items() if t > now}
         tree = self.run_tree
@@ -326,6 +339,8 @@ class InspectorApp(App[None]):
 
     def _tick(self) -> None:
         """Once a second: the elapsed time of a running run, the countdown of a retry."""
+        if not self.is_running:
+            return
         graph, status = self.graph, self.poll_status
         counting = status is not None and status.retry_in is not None
         if counting or (graph is not None and graph.summary.status not in TERMINAL_STATUSES):
@@ -508,7 +523,10 @@ class InspectorApp(App[None]):
         elapsed = summary.elapsed
         if summary.status not in TERMINAL_STATUSES and summary.created_at is not None:
             elapsed = max((datetime.now(UTC) - summary.created_at).total_seconds(), 0.0)
-        header.update(header_text(graph, elapsed=elapsed, poll=self._poll_text(), crumbs=self._crumbs()))
+        narrow = self.size.width < 100
+        header.update(
+            header_text(graph, elapsed=elapsed, poll=self._poll_text(), crumbs=self._crumbs(), narrow=narrow)
+        )
 
     # -- selection and panes -------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
 from ..graph import ItemKind, NodeState, RunGraph
-from ..models import Execution
+from ..models import TERMINAL_STATUSES, Execution
 from ..present import (
     VERDICT_STYLES,
     edge_text,
@@ -106,8 +106,18 @@ def badge(graph: RunGraph) -> Text:
     )
 
 
-def header_text(graph: RunGraph, *, elapsed: float | None, poll: Text, crumbs: Text | None) -> Text:
-    """The header: title, badge and poll state; ids; times, credits and progress."""
+def _short_id(value: str, narrow: bool) -> str:
+    return value[:8] + "…" if narrow and len(value) > 12 else value
+
+
+def header_text(
+    graph: RunGraph, *, elapsed: float | None, poll: Text, crumbs: Text | None, narrow: bool = False
+) -> Text:
+    """The header: title, badge and poll state; ids; times, credits and progress.
+
+    `narrow` (under ~100 columns) shortens the workflow and parent ids so each part stays on
+    one line; the run uuid is always whole (and `C` copies it).
+    """
     summary, run = graph.summary, graph.run
     text = Text()
     text.append_text(badge(graph))
@@ -119,12 +129,13 @@ def header_text(graph: RunGraph, *, elapsed: float | None, poll: Text, crumbs: T
     text.append("run ", style="dim")
     text.append(one_line(summary.uuid or "?", 60))
     text.append("  workflow ", style="dim")
-    text.append(one_line(run.workflow_uuid or "?", 60))
+    text.append(_short_id(one_line(run.workflow_uuid or "?", 60), narrow))
     if run.parent_uuid:
         text.append("  parent ", style="dim")
-        text.append(one_line(run.parent_uuid, 60))
+        text.append(_short_id(one_line(run.parent_uuid, 60), narrow))
     text.append("\n")
-    finish = _finish_time(summary.created_at, summary.finished_at)
+    running = summary.finished_at is None and summary.status not in TERMINAL_STATUSES
+    finish = "now" if running else _finish_time(summary.created_at, summary.finished_at)
     start = fmt_time(summary.created_at)
     # "2026-11-20 09:00:00 → 09:00:26 UTC": one UTC is enough on the same day.
     text.append(start.removesuffix(" UTC") if finish.endswith(" UTC") and len(finish) < 15 else start)
