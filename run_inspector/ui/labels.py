@@ -107,7 +107,7 @@ def badge(graph: RunGraph) -> Text:
 
 
 def _short_id(value: str, narrow: bool) -> str:
-    return value[:8] + "…" if narrow and len(value) > 12 else value
+    return value[:8] + "…" if narrow and len(value) > 20 else value
 
 
 def header_text(
