@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -75,10 +75,11 @@ async def output(pilot: Pilot[None]) -> None:
     await pilot.pause(0.2)
 
 
-def demo_app(clock: list[float]) -> InspectorApp:
+def demo_app(clock: list[float], shown_at: float) -> InspectorApp:
+    """The demo on a clock the steps move; its times end up `shown_at` seconds into the run."""
     clock[0] = 0.0
-    # Timestamps as if the run had started a few seconds ago, so elapsed times look right.
-    transport = DemoTransport(clock=lambda: clock[0], start=0.0, base_time=datetime.now(UTC))
+    started = datetime.now(UTC) - timedelta(seconds=shown_at)
+    transport = DemoTransport(clock=lambda: clock[0], start=0.0, base_time=started)
     source: RunSource = ApiSource(CargoClient(DEMO_API_URL, None, transport=transport), DEMO_RUN_UUID, "demo")
     return make_app(source, interval=0.05)
 
@@ -115,8 +116,8 @@ async def main(which: list[str]) -> None:
         "failed_only": (lambda: make_app(failed_source()), failed_only),
         "executions": (lambda: make_app(failed_source()), executions),
         "output": (lambda: make_app(failed_source()), output),
-        "demo": (lambda: demo_app(clock), demo_steps(clock)),
-        "demo_events": (lambda: demo_app(clock), demo_events(clock)),
+        "demo": (lambda: demo_app(clock, 15.0), demo_steps(clock)),
+        "demo_events": (lambda: demo_app(clock, 19.5), demo_events(clock)),
     }
     for name in which or [*shots, "main_80x24"]:
         if name == "main_80x24":
