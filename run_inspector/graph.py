@@ -741,9 +741,12 @@ class _TreeBuilder:
             self.key("root"), ItemKind.SECTION, text=graph.run.record_title or graph.run.uuid or "run"
         )
         root.children = self.scope(None)
-        if graph.unknown_node_states:
+        # A child that points to a node missing from the graph, but with executions, is shown
+        # where the run reached it; only the ones never reached that way are listed here.
+        unknown = [uuid for uuid in graph.unknown_node_states if uuid not in self.placed]
+        if unknown:
             section = TreeItem(self.key("s:unknown"), ItemKind.SECTION, text="Executions of unknown nodes")
-            for uuid in graph.unknown_node_states:
+            for uuid in unknown:
                 self.placed.add(uuid)
                 graph.order.append(uuid)
                 section.children.append(TreeItem(self.key(f"n:{uuid}"), ItemKind.NODE, node_uuid=uuid))

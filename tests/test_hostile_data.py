@@ -23,6 +23,7 @@ from run_inspector import cli
 from run_inspector.findings import compute_findings
 from run_inspector.graph import RunGraph
 from run_inspector.models import parse_run_response
+from run_inspector.render_json import dumps
 from run_inspector.sanitize import one_line
 from run_inspector.why import explain, explain_run
 
@@ -41,7 +42,7 @@ from .fixtures.make_hostile import (
     build,
     with_many_children,
 )
-from .helpers import FIXTURES
+from .helpers import FIXTURES, execution, graph_of, node, run_of
 
 HOSTILE = FIXTURES / "hostile_run.json"
 
@@ -239,6 +240,18 @@ def test_why_explains_every_node(graph: RunGraph) -> None:
     for uuid in graph.states:
         explain(graph, uuid, findings=findings)
     assert explain_run(graph, findings) is not None
+
+
+def test_a_child_missing_from_the_graph_but_run_is_listed_once() -> None:
+    """Found by the property test: it was shown in the tree and again under unknown nodes,
+    so --json listed it twice and counted its executions twice."""
+    data = run_of([node("start", "start", ["gone"])], [execution("start"), execution("gone", "error")])
+    graph = graph_of(data)
+    assert graph.order.count("gone") == 1
+    summary = json.loads(dumps(graph))
+    assert [n["uuid"] for n in summary["nodes"]].count("gone") == 1
+    assert sum(n["attempts"] for n in summary["nodes"]) == 2
+    assert "unknown-node" in {a.kind for a in graph.anomalies}
 
 
 # -- --watch over a file ------------------------------------------------------------------------

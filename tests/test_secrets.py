@@ -201,7 +201,9 @@ def frames_with_locals(error: BaseException) -> list[str]:
     assert tb is not None
     python = traceback.TracebackException(type(error), error, tb, capture_locals=True)
     console = Console(record=True, width=200, file=io.StringIO())
-    console.print(Traceback.from_exception(type(error), error, tb, show_locals=True, locals_max_string=10_000))
+    console.print(
+        Traceback.from_exception(type(error), error, tb, show_locals=True, locals_max_string=10_000)
+    )
     return [*python.format(), console.export_text()]
 
 
@@ -213,7 +215,10 @@ def test_a_crash_is_one_line_without_the_token(
     with raw_server(answer(200, BODY)) as server:
         code, out, err = invoke(capture, [RUN, "--print", "--api-url", server.url, *argv], environ)
     assert (code, out) == (3, "")
-    assert err == "run-inspector: internal error: RuntimeError (set RUN_INSPECTOR_DEBUG=1 to see the traceback)\n"
+    assert (
+        err
+        == "run-inspector: internal error: RuntimeError (set RUN_INSPECTOR_DEBUG=1 to see the traceback)\n"
+    )
 
 
 def test_a_crash_traceback_with_locals_holds_no_token(
@@ -278,7 +283,9 @@ def test_a_token_file_readable_by_others_is_warned_about(
     path.write_text(SENTINEL)
     path.chmod(mode)
     with raw_server(answer(200, BODY)) as server:
-        code, _, err = invoke(capture, [RUN, "--print", "--api-url", server.url, "--token-file", str(path)], {})
+        code, _, err = invoke(
+            capture, [RUN, "--print", "--api-url", server.url, "--token-file", str(path)], {}
+        )
     assert code == 0
     warning = f"run-inspector: warning: token file {path} is readable by other users; chmod 600 it\n"
     assert err == (warning if warned else "")
@@ -338,7 +345,12 @@ def test_plain_http_from_the_environment_is_refused_too(capture: Capture, no_con
 def test_the_refusal_guard_itself_would_catch_a_connection(no_connection: list[str]) -> None:
     """The guard works: an allowed loopback URL does try to connect, and is stopped by it."""
     out, err = io.StringIO(), io.StringIO()
-    cli.main([RUN, "--print", "--api-url", "http://127.0.0.1:9/v1"], environ={"CARGO_API_TOKEN": "t"}, out=out, err=err)
+    cli.main(
+        [RUN, "--print", "--api-url", "http://127.0.0.1:9/v1"],
+        environ={"CARGO_API_TOKEN": "t"},
+        out=out,
+        err=err,
+    )
     assert no_connection
 
 
