@@ -35,6 +35,12 @@ _LOOKS: dict[str, StatusLook] = {
     IN_CHILD_RUNS: StatusLook("⟳", "cyan", "in child runs"),
 }
 
+_SEVERITY_LOOKS: dict[str, StatusLook] = {
+    "error": StatusLook("✖", "bold red", "error"),
+    "warning": StatusLook("⚠", "yellow", "warning"),
+    "info": StatusLook("ℹ", "cyan", "info"),
+}
+
 VERDICT_STYLES = {
     "ok": "bold white on dark_green",
     "degraded": "bold black on dark_orange",
@@ -50,6 +56,11 @@ def status_look(status: str | None) -> StatusLook:
     if status in _LOOKS:
         return _LOOKS[status]
     return StatusLook("?", "bold blue", one_line(status, STATUS_LIMIT) if status else "unknown")
+
+
+def severity_look(severity: str) -> StatusLook:
+    """The glyph and colour of a finding's severity, the same in `--print` and the TUI."""
+    return _SEVERITY_LOOKS.get(severity, StatusLook("?", "bold blue", one_line(severity, STATUS_LIMIT)))
 
 
 def fmt_duration(seconds: float | None) -> str:

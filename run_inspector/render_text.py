@@ -23,6 +23,7 @@ from .present import (
     fmt_duration,
     fmt_time,
     progress_text,
+    severity_look,
     status_look,
     verdict_text,
 )
@@ -122,7 +123,6 @@ def error_lines(message: str, width: int = ERROR_WIDTH, limit: int = ERROR_LINES
     return out
 
 
-SEVERITY_LOOKS = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "info": ("ℹ", "cyan")}
 FINDING_DETAIL_LINES = 8
 
 
@@ -133,8 +133,9 @@ def finding_lines(graph: RunGraph, findings: Sequence[Finding]) -> list[Text]:
         return [Text("Findings: none", style="bold")]
     lines = [Text(f"Findings ({len(shown)})", style="bold")]
     for finding in shown:
-        glyph, style = SEVERITY_LOOKS.get(finding.severity, ("?", "bold blue"))
-        line = Text(f"  {glyph} ", style=style)
+        look = severity_look(finding.severity)
+        style = look.style
+        line = Text(f"  {look.glyph} ", style=style)
         state = graph.states.get(finding.node_uuid or "")
         if state is not None:
             line.append(one_line(state.title, 40), style="bold")
