@@ -42,6 +42,8 @@ class Snapshot:
     transitions: list[Transition]
     fetched_at: datetime
     size: int
+    body: bytes = b""
+    """The response as fetched: what a saved bundle holds (it never contains the token)."""
 
 
 @dataclass
@@ -197,7 +199,7 @@ class Poller:
             transitions = diff_graphs(self.graph, graph, at)
             self.graph = graph
             self._last_body = body
-            self.on_snapshot(Snapshot(graph, transitions, at, len(body)))
+            self.on_snapshot(Snapshot(graph, transitions, at, len(body), body))
         self.status.last_success = at
         self.status.error = None
         self.status.retry_in = None

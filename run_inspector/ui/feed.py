@@ -36,6 +36,10 @@ class SnapshotLike(Protocol):
     def transitions(self) -> Sequence[TransitionLike]: ...
     @property
     def fetched_at(self) -> datetime: ...
+    @property
+    def body(self) -> bytes:
+        """The response bytes (empty when the feed has none): what `s` saves."""
+        ...
 
 
 class StatusLike(Protocol):
@@ -81,6 +85,7 @@ class FeedSnapshot:
     graph: RunGraph
     transitions: list[TransitionLike] = field(default_factory=list)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    body: bytes = b""
 
 
 @dataclass
