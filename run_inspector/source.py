@@ -7,6 +7,8 @@ change detection apply to all of them. No Textual import.
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -91,22 +93,62 @@ class FileSource(RunSource):
     async def fetch_bytes(self, run_uuid: str) -> bytes:
         if run_uuid in (self.root_uuid, "(file)"):
             return self.body
-        found = self.children().get(run_uuid)
+        children = self.children()
+        found = children.get(run_uuid)
         if found is None:
-            raise NotFoundError(
-                f"run {run_uuid} is not in {self.description}",
-                "child runs are in a file only when it was saved with 's' in the app",
+            hint = (
+                "a bundle holds the runs that were open when it was saved"
+                if children
+                else "this file holds one run: open the child runs in the app (o), then save a bundle (s)"
             )
+            raise NotFoundError(f"run {run_uuid} is not in {self.description}", hint)
         return found
 
 
 def bundle_bytes(root: bytes, children: dict[str, bytes]) -> bytes:
-    """A bundle: the root response with the child runs opened in the session added."""
+    """A bundle: the root response with the child runs opened in the session added.
+
+    A run that was itself read from a bundle is stored without that bundle's runs: they are
+    all at the top level, so bundles never nest.
+    """
     data = json.loads(root)
     if not isinstance(data, dict):
         raise InvalidResponseError("the run to save is not a JSON object")
     runs: dict[str, Any] = {}
     for uuid, body in children.items():
-        runs[uuid] = json.loads(body)
+        response = json.loads(body)
+        if isinstance(response, dict):
+            response.pop(BUNDLE_KEY, None)
+        runs[uuid] = response
     data[BUNDLE_KEY] = {"version": 1, "runs": runs}
     return json.dumps(data, indent=1, ensure_ascii=False).encode()
+
+
+def bundle_name(run_uuid: str, number: int = 1) -> str:
+    """`run-<uuid>.bundle.json` (`-2`, `-3`… before the suffix): the uuid is API text, so only
+    letters, digits, `-` and `_` are kept from it, and it cannot name another directory."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", run_uuid)[:80] or "run"
+    return f"run-{safe}{f'-{number}' if number > 1 else ''}.bundle.json"
+
+
+def write_bundle(directory: Path, run_uuid: str, data: bytes) -> Path:
+    """Write a bundle to a new file in `directory` and return its path.
+
+    An existing file is never replaced: the next free number is added to the name. The file
+    is readable by its owner only (it holds the run's data, never the token).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for number in range(1, 1000):
+        path = directory / bundle_name(run_uuid, number)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+    raise FileExistsError(f"{directory / bundle_name(run_uuid)} and 998 numbered copies exist already")
