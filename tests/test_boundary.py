@@ -14,6 +14,8 @@ CORE = [
     "source",
     "sanitize",
     "present",
+    "findings",
+    "why",
     "render_text",
     "render_json",
     "watch",

@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -24,7 +25,7 @@ from run_inspector.source import FileSource, RunSource, bundle_bytes
 from run_inspector.ui.app import InspectorApp, make_app
 from run_inspector.ui.feed import FeedSnapshot, FeedStatus, OnSnapshot, OnStatus
 from run_inspector.ui.panes import ErrorPane, EventsTable, ExecutionTable, JsonPane, JsonTree, OverviewPane
-from run_inspector.ui.screens import COMMANDS, HelpScreen
+from run_inspector.ui.screens import COMMANDS, HelpScreen, display_keys
 
 from .conftest import child_bodies
 from .helpers import fixture_data
@@ -418,6 +419,17 @@ async def test_help_screen_lists_every_key(failed_source: FileSource) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
+def test_the_readme_lists_every_key() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    for command in COMMANDS:
+        for key in display_keys(command).replace("⌫", "backspace").replace("escape", "esc").split():
+            if key.isdigit():
+                assert "`1` … `7`" in section
+            else:
+                assert f"`{key}`" in section, key
+
+
 async def test_every_action_is_in_the_command_palette(failed_source: FileSource) -> None:
     app = make_app(failed_source)
     async with app.run_test(size=SIZE):
@@ -484,7 +496,10 @@ async def test_o_on_a_file_without_the_child_run_says_so(failed_source: FileSour
             if len(app.stack) == 1 and any("not in" in n for n in notices(app)):
                 break
             await pilot.pause(0.01)
-        assert "run run-child-3 is not in failed_run.json" in " ".join(notices(app))
+        assert (
+            "run run-child-3 is not in failed_run.json (this file holds one run: open the child runs "
+            "in the app (o), then save a bundle (s))" in notices(app)
+        )
         assert len(app.stack) == 1
         assert cursor_key(app) == "n:n-loop"
         app._go_to("n:n-start")
@@ -781,6 +796,21 @@ async def test_api_text_never_acts_as_markup_or_escape_codes(failed_body: bytes)
         node = app.run_tree.node_for("n:n-sync")
         assert node is not None and not any(s.style and "@click" in str(s.style) for s in node.label.spans)  # type: ignore[union-attr]
         await pilot.click("#tree", offset=(8, node.line))
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_notifications_quote_api_text_literally(failed_body: bytes) -> None:
+    data = json.loads(failed_body)
+    data["run"]["nodes"][0]["name"] = "[/] [@click=app.quit]Start[/]"
+    app = make_app(FileSource(json.dumps(data).encode(), "evil.json"))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        app._go_to("n:n-start")
+        await pilot.press("o")  # "… started no child run", with the node's name in it
+        await pilot.pause()
+        assert "[/] [@click=app.quit]Start[/] started no child run" in notices(app)
+        await pilot.click("Toast")
         await pilot.pause()
         assert app.is_running
 

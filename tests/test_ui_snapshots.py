@@ -15,6 +15,8 @@ from textual.pilot import Pilot
 from run_inspector.source import FileSource
 from run_inspector.ui.app import InspectorApp, make_app
 
+from .helpers import fixture_bytes
+
 Before = Callable[[Pilot[None]], Awaitable[None]]
 
 
@@ -67,3 +69,13 @@ def test_help_screen_80x24(snap_compare: Any, failed_source: FileSource) -> None
     assert snap_compare(
         make_app(failed_source), terminal_size=(80, 24), run_before=after_load("question_mark")
     )
+
+
+def test_findings_pane_120x36(snap_compare: Any) -> None:
+    """A run that succeeded but went wrong opens on its findings, the cursor on the branch."""
+    source = FileSource(fixture_bytes("findings_wrong_path.json"), "findings_wrong_path.json")
+    assert snap_compare(make_app(source), terminal_size=(120, 36), run_before=after_load())
+
+
+def test_why_view_120x36(snap_compare: Any, failed_source: FileSource) -> None:
+    assert snap_compare(make_app(failed_source), terminal_size=(120, 36), run_before=after_load("w"))

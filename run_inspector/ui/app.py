@@ -7,11 +7,14 @@ and hands over snapshots and poll states as messages. Failures land in `_report_
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,16 +23,20 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane, Tree
+from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
+from ..errors import InspectorError
+from ..findings import Finding, compute_findings
 from ..graph import ItemKind, NodeState, RunGraph
 from ..models import FAILED_STATUSES, TERMINAL_STATUSES
 from ..poller import Poller
-from ..present import status_look
-from ..sanitize import one_line
-from ..source import RunSource
+from ..present import severity_look, status_look
+from ..sanitize import clean, one_line
+from ..source import FileSource, RunSource, bundle_bytes, write_bundle
+from ..why import explain, explain_run
 from .feed import (
     FeedStatus,
     OnSnapshot,
@@ -40,25 +47,29 @@ from .feed import (
     StatusLike,
     TransitionLike,
 )
-from .labels import header_text, local_time
+from .labels import header_text, local_time, why_text
 from .panes import (
     ErrorPane,
     EventsPane,
     EventsTable,
     ExecutionsPane,
     ExecutionTable,
+    FindingsPane,
     JsonPane,
     OverviewPane,
     Selection,
+    listed_findings,
 )
-from .screens import COMMANDS, HelpScreen, command_bindings
+from .screens import COMMANDS, HelpScreen, WhyScreen, command_bindings
 from .tree import RunTree
 from .views import DisplayTree, NodeView, build_display, initial_node, search
 
 FLASH_SECONDS = 3.0
 AUTO_EXPAND_ITEMS = 400
 """Trees up to this many items open fully on first show; bigger ones open the path only."""
-TABS = ("overview", "executions", "error", "output", "input", "events")
+NARROW_WIDTH = 110
+"""Below this many columns the tab labels are shortened (the `-narrow` breakpoint)."""
+TABS = ("overview", "executions", "error", "output", "input", "events", "findings")
 
 
 class SnapshotArrived(Message):
@@ -93,12 +104,25 @@ class RunView:
     """Where the app put the cursor by itself; while it stays there, it follows the run."""
     replaces_below: bool = False
     """Opened as the parent of the run below it: once loaded, it takes that run's place."""
+    findings: list[Finding] = field(default_factory=list)
+    """`compute_findings` of the graph, computed once per new graph."""
 
     @property
     def title(self) -> str:
         if self.graph is not None:
             return self.graph.run.record_title or self.graph.run.uuid or self.fetch_uuid
         return self.fetch_uuid
+
+
+def wrong_finding(graph: RunGraph, findings: list[Finding]) -> Finding | None:
+    """For a run that succeeded but went wrong ("ok", with error or warning findings), the most
+    severe finding that names a node; None for any other run."""
+    if graph.summary.verdict != "ok":
+        return None
+    return next(
+        (f for f in findings if f.severity in ("error", "warning") and f.node_uuid in graph.states),
+        None,
+    )
 
 
 def core_poller(
@@ -116,7 +140,7 @@ def core_poller(
 class InspectorApp(App[None]):
     CSS_PATH = "inspector.tcss"
     TITLE = "run-inspector"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 - Textual's declaration
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]  # noqa: RUF012 - Textual's declaration
     BINDINGS: ClassVar[list[BindingType]] = command_bindings()
 
     main: Screen[object]
@@ -150,6 +174,11 @@ class InspectorApp(App[None]):
         self.problem: str | None = None
         self._notified_error: str | None = None
         self._status_at = 0.0
+        self.bodies: dict[str, bytes] = {}
+        """Run uuid → the latest response of each run shown this session: what `s` saves."""
+        self._findings_label: Text | None = None
+        self.save_dir: Path | None = None
+        """Where `s` writes bundles; None: the current directory at the time."""
 
     # -- layout -------------------------------------------------------------------------
 
@@ -176,11 +205,14 @@ class InspectorApp(App[None]):
                     yield JsonPane("input", id="input-pane")
                 with TabPane("Events", id="events"):
                     yield EventsPane(id="events-pane")
+                with TabPane("Findings", id="findings"):
+                    yield FindingsPane(id="findings-pane")
         yield Footer(compact=True)
 
     def on_resize(self) -> None:
         if self.graph is not None:  # the header reflows ids for the new width
             self._update_header()
+            self._label_findings_tab()
 
     def on_mount(self) -> None:
         self.main = self.screen
@@ -259,6 +291,9 @@ class InspectorApp(App[None]):
         view = self.view
         first = view.graph is None
         view.graph = snapshot.graph
+        view.findings = compute_findings(snapshot.graph)
+        if snapshot.body:
+            self.bodies[snapshot.graph.run.uuid or view.fetch_uuid] = snapshot.body
         if first and view.replaces_below and len(self.stack) > 1:
             self.stack[:-1] = []
             view.replaces_below = False
@@ -316,6 +351,10 @@ class InspectorApp(App[None]):
             elif transition.new in TERMINAL_STATUSES:
                 word = status_look(transition.new).word
                 failed = transition.new in FAILED_STATUSES
+                graph = self.graph
+                wrong = wrong_finding(graph, self.view.findings) if graph is not None else None
+                if wrong is not None:
+                    word += ", but the findings (7) say something went wrong"
                 self.notify(
                     f"The run finished: {word}",
                     title="Run finished",
@@ -362,8 +401,7 @@ class InspectorApp(App[None]):
             tree.expanded_keys = view.expanded
             tree.show(display, graph, reset=True)
             if view.tab is None:
-                start = initial_node(graph)
-                view.tab = "error" if start and graph.states[start].failed else "overview"
+                view.tab = self._first_tab(view, graph)
             self.main.query_one(TabbedContent).active = view.tab
             start_key = self._start_key(view, display)
             view.auto_key = start_key if view.cursor_key != start_key else None
@@ -375,9 +413,45 @@ class InspectorApp(App[None]):
             tree.show(display, graph, reset=False)
             self._follow(view, display, graph)
         self._show_mode()
+        self._show_findings(view, graph)
         self.matches = search(graph, display, self.query_text)
         self._update_header()
         self._update_panes()
+
+    def _first_tab(self, view: RunView, graph: RunGraph) -> str:
+        """A failed node: its error. A run that succeeded but went wrong: the findings, with the
+        cursor on the node of the first one. Otherwise the overview."""
+        start = initial_node(graph)
+        if start is not None and graph.states[start].failed:
+            return "error"
+        wrong = wrong_finding(graph, view.findings)
+        if wrong is not None:
+            if view.focus_node is None:
+                view.focus_node = wrong.node_uuid
+            return "findings"
+        return "overview"
+
+    def _start_node(self, view: RunView, graph: RunGraph) -> str | None:
+        """The node the cursor goes to by itself (and follows while the user leaves it there)."""
+        start = initial_node(graph)
+        if start is not None and graph.states[start].failed:
+            return start
+        wrong = wrong_finding(graph, view.findings)
+        return wrong.node_uuid if wrong is not None else start
+
+    def _show_findings(self, view: RunView, graph: RunGraph) -> None:
+        self.main.query_one(FindingsPane).show(graph, view.findings, wrong_finding(graph, view.findings))
+        self._label_findings_tab()
+
+    def _label_findings_tab(self) -> None:
+        """`Findings 4`, the count in the colour of the worst; `⚑ 4` where the tabs are cramped."""
+        listed = listed_findings(self.view.findings)
+        label = Text("⚑" if self.size.width < NARROW_WIDTH else "Findings")
+        if listed:
+            label.append(f" {len(listed)}", style=severity_look(listed[0].severity).style)
+        if label != self._findings_label:  # relabelling a tab re-lays the tab bar out
+            self._findings_label = label
+            self.main.query_one(TabbedContent).get_tab("findings").label = label
 
     def _follow(self, view: RunView, display: DisplayTree, graph: RunGraph) -> None:
         """Until the user moves, keep the cursor on the first failed (else running) node."""
@@ -385,7 +459,7 @@ class InspectorApp(App[None]):
         if view.auto_key is None or cursor is None or cursor.key != view.auto_key:
             view.auto_key = None
             return
-        target = initial_node(graph)
+        target = self._start_node(view, graph)
         key = display.node_keys.get(target or "")
         if key is not None and key != cursor.key:
             view.auto_key = key
@@ -411,7 +485,7 @@ class InspectorApp(App[None]):
             return view.cursor_key
         graph = view.graph
         assert graph is not None
-        for uuid in (view.focus_node, initial_node(graph)):
+        for uuid in (view.focus_node, self._start_node(view, graph)):
             if uuid is not None and uuid in display.node_keys:
                 return display.node_keys[uuid]
         return display.order[0] if display.order else None
@@ -525,7 +599,23 @@ class InspectorApp(App[None]):
             elapsed = max((datetime.now(UTC) - summary.created_at).total_seconds(), 0.0)
         narrow = self.size.width < 100
         header.update(
-            header_text(graph, elapsed=elapsed, poll=self._poll_text(), crumbs=self._crumbs(), narrow=narrow)
+            header_text(
+                graph,
+                elapsed=elapsed,
+                poll=self._poll_text(),
+                crumbs=self._crumbs(),
+                narrow=narrow,
+                alert=self._findings_alert(graph),
+            )
+        )
+
+    def _findings_alert(self, graph: RunGraph) -> Text | None:
+        """For a run that succeeded but went wrong: how many findings say so."""
+        if wrong_finding(graph, self.view.findings) is None:
+            return None
+        serious = [f for f in self.view.findings if f.severity in ("error", "warning")]
+        return Text(
+            f"⚠ but {len(serious)} finding{'s' if len(serious) != 1 else ''} (7)", style="bold yellow"
         )
 
     # -- selection and panes -------------------------------------------------------------
@@ -565,7 +655,8 @@ class InspectorApp(App[None]):
         self.main.query_one("#input-pane", JsonPane).show(selection)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeView]) -> None:
-        if isinstance(event.control, RunTree):
+        # A highlight can arrive after the tree is gone, while the app closes.
+        if isinstance(event.control, RunTree) and event.control.is_attached:
             self._update_panes()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[NodeView]) -> None:
@@ -606,6 +697,27 @@ class InspectorApp(App[None]):
         if chosen is not None and chosen.node_run_uuid:
             self._open_run(RunView(chosen.node_run_uuid))
 
+    @on(OptionList.OptionSelected, "#findings-list")
+    def _on_finding_chosen(self, event: OptionList.OptionSelected) -> None:
+        """enter (or a click) on a finding puts the tree cursor on its node."""
+        finding = self.main.query_one(FindingsPane).selected(event.option_index)
+        if finding is None or finding.node_uuid is None:
+            return  # about the run as a whole: nothing to go to
+        self._go_to_node(finding.node_uuid)
+
+    def _go_to_node(self, uuid: str) -> None:
+        """Put the cursor on a node's full entry, showing every node again if `f` hides it."""
+        key = self.display_tree.node_keys.get(uuid) if self.display_tree is not None else None
+        if key is None and self.failed_only:
+            self.failed_only = False
+            self._rebuild_keeping_place()
+            key = self.display_tree.node_keys.get(uuid) if self.display_tree is not None else None
+        if key is None:
+            self.notify("That node is not in the tree", severity="warning", timeout=3)
+            return
+        self._go_to(key)
+        self.run_tree.focus()
+
     @on(DataTable.RowSelected, "#events-table")
     def _on_event_chosen(self, event: DataTable.RowSelected) -> None:
         table = self.main.query_one(EventsTable)
@@ -625,6 +737,24 @@ class InspectorApp(App[None]):
     def action_show_tab(self, tab: str) -> None:
         if tab in TABS:
             self.main.query_one(TabbedContent).active = tab
+
+    def action_show_why(self) -> None:
+        """The why report of the selected node; with no node selected, of the run's culprit."""
+        graph = self.graph
+        if graph is None:
+            self.notify("Nothing to explain yet: the run is loading", timeout=2)
+            return
+        state = self.selected_state()
+        findings = self.view.findings
+        report = (
+            explain(graph, state.uuid, findings=findings)
+            if state is not None
+            else explain_run(graph, findings)
+        )
+        if report is None:
+            self.notify("Nothing stands out in this run: select a node and press w", timeout=3)
+            return
+        self.push_screen(WhyScreen(why_text(graph, report)))
 
     def action_toggle_zoom(self) -> None:
         self.main.toggle_class("-zoomed")
@@ -740,18 +870,75 @@ class InspectorApp(App[None]):
         self.notify(f"Copied run uuid {one_line(uuid, 60)}", timeout=2)
 
     def action_copy_pane(self) -> None:
+        """The node's error, else its output JSON; on the Input or Output pane, what it shows."""
+        selection = self.selection()
+        state = selection.state if selection is not None else None
+        if selection is None or state is None:
+            self.notify("No node selected", severity="warning", timeout=2)
+            return
         tab = self.main.query_one(TabbedContent).active
-        pane_id = {"output": "#output-pane", "input": "#input-pane"}.get(tab)
-        text = (
-            self.main.query_one(pane_id, JsonPane).plain if pane_id else self.main.query_one(ErrorPane).plain
-        )
-        if tab == "overview":
-            text = self.main.query_one(OverviewPane).plain
+        chosen = selection.chosen
+        error = chosen.error_message if chosen is not None and chosen.error_message else state.first_error
+        if tab in ("input", "output"):
+            what, text = tab, self.main.query_one(f"#{tab}-pane", JsonPane).plain
+        elif error:
+            what, text = "error", clean(error)
+        else:
+            output = selection.graph.output_of(state.uuid)
+            what = "output"
+            text = "" if output is None else json.dumps(output, indent=2, ensure_ascii=False, default=str)
+        name = one_line(state.title, 60)
         if not text:
-            self.notify("Nothing to copy here", severity="warning", timeout=2)
+            self.notify(f"Nothing to copy: {name} has no {what}", severity="warning", timeout=2)
             return
         self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters", timeout=2)
+        self.notify(f"Copied the {what} of {name} ({len(text)} characters)", timeout=2)
+
+    def action_save_bundle(self) -> None:
+        """Save the run on screen and every other run opened in this session to a new file."""
+        graph = self.graph
+        if graph is None:
+            self.notify("Nothing to save yet: the run is loading", severity="warning", timeout=2)
+            return
+        root_uuid = graph.run.uuid or self.view.fetch_uuid
+        root = self.bodies.get(root_uuid)
+        if root is None:
+            self.notify("This run's response is not at hand, so it cannot be saved", severity="warning")
+            return
+        others = {uuid: body for uuid, body in self.bodies.items() if uuid != root_uuid}
+        directory = self.save_dir or Path.cwd()
+        self.run_worker(
+            self._save_bundle(directory, root_uuid, root, others),
+            name="save",
+            group="save",
+            exit_on_error=False,
+        )
+
+    async def _save_bundle(
+        self, directory: Path, root_uuid: str, root: bytes, others: dict[str, bytes]
+    ) -> None:
+        source = self.source
+
+        def save() -> tuple[Path, int]:
+            runs: dict[str, bytes] = {}
+            if isinstance(source, FileSource):
+                runs.update(source.children())  # a reopened bundle keeps every run it had
+            runs.update(others)
+            runs.pop(root_uuid, None)
+            return write_bundle(directory, root_uuid, bundle_bytes(root, runs)), len(runs)
+
+        try:
+            path, count = await asyncio.to_thread(save)
+        except Exception as error:  # shown, never swallowed: the user asked for a file
+            reason = error.one_line() if isinstance(error, InspectorError) else str(error)
+            self.notify(one_line(reason, 300), title="Could not save the bundle", severity="error", timeout=8)
+            return
+        more = f" and {count} other run{'s' if count != 1 else ''} opened" if count else ""
+        self.notify(
+            f"The run{more}, in {path}\nrun-inspector --file {path.name} reopens it",
+            title="Saved a bundle",
+            timeout=8,
+        )
 
     def action_refresh(self) -> None:
         if self.poller is not None and self.poll_worker is not None and not self.poll_worker.is_finished:
@@ -807,6 +994,19 @@ class InspectorApp(App[None]):
         self._show_message(f"Loading run {one_line(view.fetch_uuid, 60)}…")
         self._update_header()
         self._start_feed()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """`App.notify`, but plain text unless asked: messages here quote API text (titles,
+        errors), which must never be read as markup or run an action when clicked."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # -- the command palette ------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
+from ..findings import MISSING, Finding
 from ..graph import ItemKind, NodeState, RunGraph
 from ..models import TERMINAL_STATUSES, Execution
 from ..present import (
@@ -22,10 +23,12 @@ from ..present import (
     fmt_credits,
     fmt_duration,
     fmt_time,
+    severity_look,
     status_look,
     verdict_text,
 )
 from ..sanitize import clean, one_line
+from ..why import WhyReport
 from .views import NodeView
 
 TITLE_LIMIT = 60
@@ -111,18 +114,28 @@ def _short_id(value: str, narrow: bool) -> str:
 
 
 def header_text(
-    graph: RunGraph, *, elapsed: float | None, poll: Text, crumbs: Text | None, narrow: bool = False
+    graph: RunGraph,
+    *,
+    elapsed: float | None,
+    poll: Text,
+    crumbs: Text | None,
+    narrow: bool = False,
+    alert: Text | None = None,
 ) -> Text:
     """The header: title, badge and poll state; ids; times, credits and progress.
 
     `narrow` (under ~100 columns) shortens the workflow and parent ids so each part stays on
-    one line; the run uuid is always whole (and `C` copies it).
+    one line; the run uuid is always whole (and `C` copies it). `alert` follows the title (a
+    run that succeeded but went wrong says so there).
     """
     summary, run = graph.summary, graph.run
     text = Text()
     text.append_text(badge(graph))
     text.append(" ")
     text.append(one_line(summary.record_title or "(untitled record)", 80), style="bold")
+    if alert is not None:
+        text.append("  ")
+        text.append_text(alert)
     text.append("   ")
     text.append_text(poll)
     text.append("\n")
@@ -242,4 +255,147 @@ def json_label(key: str | None, value: Any) -> Text:
         text.append(f"[{len(value)} item{'s' if len(value) != 1 else ''}]", style="dim")
     else:
         text.append_text(json_scalar(value))
+    return text
+
+
+# -- findings and the why report -------------------------------------------------------
+
+FINDING_DETAIL_LINES = 4
+WHY_JSON_LINES = 200
+"""The resolved input shown in the why view is cut after this many lines (the Input pane has it all)."""
+
+
+def _lines(text: str, limit: int) -> list[str]:
+    lines = clean(text).splitlines() or [""]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… {len(lines) - limit} more lines"]
+    return lines
+
+
+def finding_parts(graph: RunGraph, finding: Finding) -> tuple[Text, Text]:
+    """A finding as a heading (severity, node, kind) and a body (message, fix, detail lines)."""
+    look = severity_look(finding.severity)
+    state = graph.states.get(finding.node_uuid or "")
+    head = Text()
+    head.append(f"{look.glyph} ", style=look.style)
+    head.append(one_line(state.title, TITLE_LIMIT) if state is not None else "the run", style="bold")
+    head.append(f"  {one_line(finding.kind, 30)}", style="dim")
+    body = Text()
+    body.append(one_line(finding.message, 400), style=look.style if finding.severity == "error" else "")
+    if finding.fix:
+        body.append("\nfix: ", style="bold green")
+        body.append(one_line(finding.fix, 300), style="green")
+    if finding.detail:
+        for line in _lines(finding.detail, FINDING_DETAIL_LINES):
+            body.append("\n" + one_line(line, 300), style="dim")
+    return head, body
+
+
+def finding_text(graph: RunGraph, finding: Finding, indent: str = "  ") -> Text:
+    """A finding as one Text, its body indented under the heading."""
+    head, body = finding_parts(graph, finding)
+    text = head.copy()
+    for line in body.split("\n"):
+        text.append("\n" + indent)
+        text.append_text(line)
+    return text
+
+
+def compact_json(value: Any, limit: int = 300) -> str:
+    """A value on one line (cut at `limit`), made safe to show."""
+    try:
+        dumped = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        dumped = repr(value)
+    return one_line(dumped, limit)
+
+
+def _section(text: Text, title: str) -> None:
+    text.rstrip()
+    text.append("\n\n")
+    text.append(title, style="bold underline")
+    text.append("\n")
+
+
+def why_text(graph: RunGraph, report: WhyReport) -> Text:
+    """The why view: path, error, resolved input, upstream reads, fallback and findings."""
+    look = status_look(report.status)
+    state = graph.states.get(report.node_uuid)
+    text = Text()
+    text.append("Why ", style="bold")
+    text.append(f"{look.glyph} ", style=look.style)
+    text.append(one_line(report.title, 80), style="bold")
+    text.append(f"  {look.word}", style=look.style)
+    if state is not None and state.slug and state.slug != report.title:
+        text.append(f"  ({one_line(state.slug, 60)})", style="dim")
+
+    _section(text, "Path from the start")
+    if not report.path_complete:
+        text.append("  no way from the run's start to this node was found\n", style="yellow")
+    for number, step in enumerate(report.path, 1):
+        step_look = status_look(step.status)
+        text.append(f"  {number:>2} ", style="dim")
+        text.append(f"{step_look.glyph} ", style=step_look.style)
+        text.append(
+            one_line(step.title, TITLE_LIMIT), style="bold" if step.node_uuid == report.node_uuid else ""
+        )
+        if step.routing:
+            text.append("  routes", style="dim")
+        if step.via is not None:
+            text.append("\n       ↳ ", style="dim")
+            text.append(one_line(step.via, 60), style=EDGE_STYLE)
+            if step.taken is True:
+                text.append("  taken", style="dim")
+            elif step.taken is False:
+                text.append("  (not taken by this run)", style="yellow")
+        if step.routing and step.decided_by is not None:
+            text.append("\n       decided by its computed input: ", style="dim")
+            text.append(compact_json(step.decided_by))
+        elif step.routing:
+            text.append("\n       no computed input recorded", style="dim")
+        text.append("\n")
+
+    _section(text, "Error")
+    if report.error:
+        text.append(clean(report.error), style="red")
+    else:
+        text.append("none", style="dim")
+
+    _section(text, "Resolved input (runComputedConfigs)")
+    if report.resolved_input is None:
+        text.append("none recorded", style="dim")
+    else:
+        dumped = json.dumps(report.resolved_input, indent=2, ensure_ascii=False, default=str)
+        lines = dumped.splitlines()
+        shown = "\n".join(lines[:WHY_JSON_LINES])
+        text.append_text(_JSON_HIGHLIGHTER(Text(clean(shown))))
+        if len(lines) > WHY_JSON_LINES:
+            text.append(f"\n… {len(lines) - WHY_JSON_LINES} more lines (5 shows the Input pane)", style="dim")
+
+    _section(text, "Upstream reads (the nodes.… expressions in its config)")
+    if not report.upstream_reads:
+        text.append("none: its config reads no other node", style="dim")
+    for read in report.upstream_reads:
+        text.append("  ")
+        text.append(one_line(read.expression, 120), style="bold blue")
+        text.append(" → ")
+        if read.value is MISSING:
+            text.append("MISSING", style="bold red")
+        else:
+            text.append(compact_json(read.value, 200))
+        if read.note:
+            text.append("\n      ")
+            text.append(one_line(read.note, 300), style="yellow" if read.value is MISSING else "dim")
+        text.append("\n")
+
+    _section(text, "Fallback")
+    text.append(
+        one_line(report.fallback, 300) if report.fallback else "none", style="" if report.fallback else "dim"
+    )
+
+    if report.findings:
+        _section(text, f"Findings for this node ({len(report.findings)})")
+        for finding in report.findings:
+            text.append_text(finding_text(graph, finding))
+            text.append("\n")
     return text

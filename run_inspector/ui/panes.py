@@ -10,19 +10,23 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static, Tree
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, OptionList, Static, Tree
+from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
+from ..findings import Finding, Kind
 from ..graph import IN_CHILD_RUNS, NOT_REACHED, EdgeKind, NodeState, RunGraph
 from ..models import Execution
 from ..present import edge_text, fmt_attempts, fmt_credits, fmt_duration, status_look
 from ..sanitize import clean, one_line
 from .feed import TransitionLike
-from .labels import execution_cells, json_label, json_text, local_time
+from .labels import execution_cells, finding_parts, json_label, json_text, local_time
 
 JSON_CHILD_LIMIT = 500
 
@@ -417,3 +421,98 @@ class EventsPane(VerticalScroll):
             note.update(
                 Text("No events: this run is not polled (events appear while a live run is watched)", "dim")
             )
+
+
+class FindingsList(OptionList):
+    """The findings, most severe first; enter (or a click) goes to the finding's node."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.findings: list[Finding] = []
+
+
+def finding_key(finding: Finding) -> tuple[str, str | None, str]:
+    """What identifies a finding across refreshes of a live run."""
+    return (finding.kind, finding.node_uuid, finding.message)
+
+
+class FindingsPane(Vertical):
+    """Every finding about the run (what `--print` lists under Findings), not only this node's."""
+
+    DEFAULT_CSS = """
+    FindingsPane { height: 1fr; }
+    FindingsPane > Static { padding: 0 1; height: auto; }
+    FindingsPane > FindingsList { height: 1fr; border: none; padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.shown: list[Finding] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), markup=False, id="findings-note")
+        yield FindingsList(id="findings-list")
+
+    def show(self, graph: RunGraph, findings: list[Finding], highlight: Finding | None = None) -> None:
+        """List `findings` (anomalies excepted: the tree has them).
+
+        The highlighted finding stays highlighted when it is still there (a live run's
+        refresh); otherwise `highlight`, else the first one, is.
+        """
+        if findings is self.shown:
+            return
+        self.shown = findings
+        listed = listed_findings(findings)
+        box = self.query_one(FindingsList)
+        before = box.highlighted
+        kept = (
+            finding_key(box.findings[before]) if before is not None and before < len(box.findings) else None
+        )
+        box.clear_options()
+        box.findings = listed
+        options: list[Option | None] = []
+        for number, finding in enumerate(listed):
+            if number:
+                options.append(None)
+            head, body = finding_parts(graph, finding)
+            options.append(Option(Group(head, Padding(body, (0, 0, 0, 2))), id=str(number)))
+        box.add_options(options)
+        keys = [finding_key(f) for f in listed]
+        if listed:
+            if kept in keys:
+                box.highlighted = keys.index(kept)
+            elif highlight is not None and finding_key(highlight) in keys:
+                box.highlighted = keys.index(finding_key(highlight))
+            else:
+                box.highlighted = 0
+        note = self.query_one("#findings-note", Static)
+        if listed:
+            counts = [
+                f"{n} {severity}{'s' if n > 1 else ''}"
+                for severity in ("error", "warning", "info")
+                if (n := sum(f.severity == severity for f in listed))
+            ]
+            note.update(Text(f"{', '.join(counts)}, most severe first · enter goes to the node", "dim"))
+        else:
+            note.update(Text("No findings: nothing looks wrong in this run", "dim"))
+        box.display = bool(listed)
+
+    def selected(self, option_index: int) -> Finding | None:
+        box = self.query_one(FindingsList)
+        option = box.get_option_at_index(option_index)
+        if option.id is None:
+            return None
+        number = int(option.id)
+        return box.findings[number] if number < len(box.findings) else None
+
+
+def listed_findings(findings: list[Finding]) -> list[Finding]:
+    """The findings the pane lists: graph anomalies have their own group in the tree."""
+    return [f for f in findings if f.kind != Kind.ANOMALY]

@@ -1,4 +1,4 @@
-"""The `?` help screen and the table of keys it shares with the footer and the palette."""
+"""The `?` help and `w` why screens, and the table of keys shared by the footer, help and palette."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -30,17 +31,28 @@ COMMANDS: tuple[Command, ...] = (
     Command("slash", "search", "search", "Search slug, name and error text; enter jumps", key_display="/"),
     Command("f", "toggle_failed", "failed", "Show only failed nodes and their ancestors"),
     Command("n", "next_failed", "next fail", "Go to the next failed node"),
-    Command("N", "previous_failed", "prev fail", "Go to the previous failed node"),
+    Command("N", "previous_failed", "prev fail", "Go to the previous failed node", show=False),
     Command("o", "open_child", "open run", "Open the child run the selected execution started"),
     Command(
         "u,backspace", "go_back", "back", "Back to the previous run, or up to the parent run", key_display="u"
     ),
+    Command("w", "show_why", "why", "Why it ended so: path, error, input and upstream reads"),
     Command("z", "toggle_zoom", "zoom", "Toggle a full-width detail pane"),
     Command("t", "toggle_nested", "nested", "Switch between the flat and the fully nested tree"),
-    Command("c", "copy_node", "copy id", "Copy the node uuid to the clipboard"),
+    Command("c", "copy_node", "copy id", "Copy the node uuid to the clipboard", show=False),
     Command("C", "copy_run", "copy run", "Copy the run uuid to the clipboard", show=False),
     Command(
-        "y", "copy_pane", "copy text", "Copy the error text (or the JSON shown) to the clipboard", show=False
+        "y",
+        "copy_pane",
+        "copy text",
+        "Copy the node's error, else its output (Input pane: its input)",
+        show=False,
+    ),
+    Command(
+        "s",
+        "save_bundle",
+        "save",
+        "Save a bundle: the run and the child runs opened (--file)",
     ),
     Command("r", "refresh", "refresh", "Fetch the run again now"),
     Command("p", "toggle_pause", "pause", "Pause or resume polling"),
@@ -50,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("4", "show_tab('output')", "output", "Show the Output pane (runContext)", show=False),
     Command("5", "show_tab('input')", "input", "Show the Input pane (runComputedConfigs)", show=False),
     Command("6", "show_tab('events')", "events", "Show the Events pane (status changes)", show=False),
+    Command("7", "show_tab('findings')", "findings", "Show the Findings pane (what looks wrong)", show=False),
     Command("escape", "clear", "clear", "Clear the search, leave the full-width pane", show=False),
     Command("q", "quit", "quit", "Quit"),
 )
@@ -57,7 +70,7 @@ COMMANDS: tuple[Command, ...] = (
 MOVES: tuple[tuple[str, str], ...] = (
     ("↑ ↓  j k", "Move in the tree, a table or a JSON tree"),
     ("enter space", "Expand or collapse; on a ↪ reference, jump to the full entry"),
-    ("enter", "On an execution row: open the run it started; on an event: go to its node"),
+    ("enter", "Execution row: open its run; event or finding: go to its node"),
     ("← → h l", "Collapse / go to parent, expand"),
     ("g G", "First, last line"),
     ("tab", "Move between the tree, the pane tabs and the pane"),
@@ -102,6 +115,53 @@ class HelpScreen(ModalScreen[None]):
         text.append("\nescape, q or ? closes this screen", style="dim")
         with VerticalScroll():
             yield Static(text, markup=False, id="help-text")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class WhyScreen(ModalScreen[None]):
+    """The why report of one node over the whole screen (as `z` widens a pane); w, q or escape closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,w", "dismiss", "Close", show=True),
+        Binding("y", "copy_report", "Copy", show=True),
+        Binding("j,down", "scroll('down')", "Down", show=False),
+        Binding("k,up", "scroll('up')", "Up", show=False),
+        Binding("g,home", "scroll('home')", "Top", show=False),
+        Binding("G,end", "scroll('end')", "Bottom", show=False),
+    ]
+    DEFAULT_CSS = """
+    WhyScreen { align: center middle; }
+    WhyScreen > VerticalScroll {
+        width: 100%; height: 100%;
+        border: round $accent; background: $surface; padding: 0 1;
+        border-subtitle-color: $text-muted;
+    }
+    """
+
+    def __init__(self, report: Text) -> None:
+        super().__init__()
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="why-scroll") as scroll:
+            scroll.border_title = Content("why")
+            scroll.border_subtitle = Content("j k scroll · y copies · w, q or escape closes")
+            yield Static(self.report, markup=False, id="why-text")
+
+    def action_scroll(self, where: str) -> None:
+        scroll = self.query_one("#why-scroll", VerticalScroll)
+        {
+            "down": scroll.scroll_down,
+            "up": scroll.scroll_up,
+            "home": scroll.scroll_home,
+            "end": scroll.scroll_end,
+        }[where](animate=False)
+
+    def action_copy_report(self) -> None:
+        self.app.copy_to_clipboard(self.report.plain)
+        self.notify(f"Copied the report ({len(self.report.plain)} characters)", timeout=2, markup=False)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
