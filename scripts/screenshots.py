@@ -29,6 +29,7 @@ from run_inspector.ui.app import InspectorApp, make_app  # noqa: E402
 
 OUT = ROOT / "screenshots"
 FIXTURE = ROOT / "tests" / "fixtures" / "failed_run.json"
+WRONG_PATH = ROOT / "tests" / "fixtures" / "findings_wrong_path.json"
 SIZE = (140, 40)
 
 Steps = Callable[[Pilot[None]], Awaitable[None]]
@@ -36,6 +37,11 @@ Steps = Callable[[Pilot[None]], Awaitable[None]]
 
 def failed_source() -> FileSource:
     return FileSource(FIXTURE.read_bytes(), "tests/fixtures/failed_run.json")
+
+
+def wrong_path_source() -> FileSource:
+    """A run that succeeded but went wrong: the branch read a path the agent never wrote."""
+    return FileSource(WRONG_PATH.read_bytes(), "tests/fixtures/findings_wrong_path.json")
 
 
 async def shoot(app: InspectorApp, name: str, steps: Steps, size: tuple[int, int] = SIZE) -> None:
@@ -72,6 +78,11 @@ async def output(pilot: Pilot[None]) -> None:
     assert isinstance(app, InspectorApp)
     app._go_to("n:n-qualify")
     await pilot.press("4")
+    await pilot.pause(0.2)
+
+
+async def why(pilot: Pilot[None]) -> None:
+    await pilot.press("w")  # the why view of the failed node
     await pilot.pause(0.2)
 
 
@@ -116,6 +127,8 @@ async def main(which: list[str]) -> None:
         "failed_only": (lambda: make_app(failed_source()), failed_only),
         "executions": (lambda: make_app(failed_source()), executions),
         "output": (lambda: make_app(failed_source()), output),
+        "findings": (lambda: make_app(wrong_path_source()), nothing),
+        "why": (lambda: make_app(failed_source()), why),
         "demo": (lambda: demo_app(clock, 15.0), demo_steps(clock)),
         "demo_events": (lambda: demo_app(clock, 19.5), demo_events(clock)),
     }
