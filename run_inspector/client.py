@@ -55,6 +55,7 @@ from .errors import (
     UsageError,
 )
 from .models import ParsedResponse, parse_run_response
+from .sanitize import one_line
 
 RETRY_STATUSES = (429, 502, 503, 504)
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -386,7 +387,10 @@ class CargoClient:
         return RequestError(f"the API refused the request ({code}){suffix}", "", status_code=code)
 
     def _api_message(self, body: bytes) -> str:
-        """The API's `errorMessage` (or `reason`), scrubbed of the token and shortened.
+        """The API's `errorMessage` (or `reason`), scrubbed of the token, made safe, shortened.
+
+        Safe: every view shows error messages, so escape sequences and control characters
+        are dealt with here, once, rather than by each of them.
 
         An empty body gives ''; a body that is not JSON is described, not quoted.
         """
@@ -405,5 +409,4 @@ class CargoClient:
             return ""
         if self._token is not None and self._token.reveal():
             text = text.replace(self._token.reveal(), "<hidden>")
-        text = text.strip()
-        return text if len(text) <= _MAX_API_MESSAGE else text[: _MAX_API_MESSAGE - 1] + "…"
+        return one_line(text.strip(), _MAX_API_MESSAGE)

@@ -5,7 +5,9 @@ and mutates them the way broken or hostile data does: keys deleted, values nulle
 the wrong type, text replaced with markup, escape sequences and control characters, children
 shuffled, duplicated and dropped, statuses invented, values wrapped in deeper nesting, and
 the body itself cut short or replaced. Each example goes through everything a user sees:
-the models, the graph, the findings, --print (plain and coloured), --json and the why report.
+the models, the graph, the findings, --print (plain and coloured), --json and the why report,
+and the TUI's render path: the tree's labels in every mode, and a handful of runs mounted in
+the real app.
 
 The only exception allowed is `InvalidResponseError`, and only for a body with no run object
 in it. Every execution in the response must be in exactly one node's list.
@@ -15,11 +17,13 @@ in it. Every execution in the response must be in exactly one node's list.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -326,3 +330,65 @@ def test_the_sanitiser_lets_no_control_character_through(value: str) -> None:
     assert clean(cleaned) == cleaned
     line = one_line(value, 40)
     assert not UNSAFE.search(line) and "\n" not in line and len(line) <= 40
+
+
+# -- the TUI's render path -----------------------------------------------------------------------
+
+
+@settings(SETTINGS, max_examples=60)
+@given(mutated_runs(), st.booleans(), st.booleans())
+def test_mutated_runs_make_safe_tree_lines_in_every_tree_mode(
+    document: Any, nested: bool, failed: bool
+) -> None:
+    """The display tree and every label the TUI draws, in each of its modes (t, f)."""
+    from run_inspector.ui.labels import tree_label
+    from run_inspector.ui.views import build_display
+
+    graph = everything_a_user_sees(body_of(document))
+    if graph is None:
+        return
+    display = build_display(graph, nested=nested, failed_only=failed)
+    for key in display.order:
+        label = tree_label(display.view(key, graph), query="a")
+        assert not UNSAFE.search(label.plain), label.plain
+
+
+async def show_in_app(body: bytes) -> None:
+    """Mount the app on `body`, press through its modes and panes, and check what it shows."""
+    from run_inspector.source import FileSource
+    from run_inspector.ui.app import make_app
+
+    app = make_app(FileSource(body, "property.json"))
+    async with app.run_test(size=(100, 30)) as pilot:  # (animations are off: see the fixture)
+        for _ in range(500):
+            if app.problem is not None or app.graph is not None:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        for key in ("j", "3", "5", "t", "f"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.is_running
+        tree = app.run_tree
+        for line in range(tree.last_line + 1):
+            node = tree.get_node_at_line(line)
+            assert node is not None and not UNSAFE.search(str(node.label))
+        graph = app.graph
+        if graph is not None:
+            executions = len(graph.run.executions or [])
+            assert sum(len(state.executions) for state in graph.states.values()) == executions
+
+
+@pytest.fixture
+def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("textual.constants.TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.mark.usefixtures("no_animations")
+@settings(SETTINGS, max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutated_runs())
+def test_mutated_runs_in_the_app(document: Any) -> None:
+    """A handful of examples through the real app (each mount and its keys cost about a second)."""
+    body = body_of(document)
+    if has_run_object(body):
+        asyncio.run(show_in_app(body))
