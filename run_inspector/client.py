@@ -63,6 +63,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 USER_AGENT = f"run-inspector/{__version__}"
 
 _MAX_API_MESSAGE = 300
+_MIN_HIDDEN_LENGTH = 8
+"""A token shorter than this is not searched for in what the server sends: it would match
+ordinary text ('t' in every word) and mangle the run, and a real token is far longer."""
 _DEADLINE_AT: ContextVar[float | None] = ContextVar("run_inspector_fetch_deadline", default=None)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
@@ -283,11 +286,16 @@ class CargoClient:
 
     def _without_token(self, body: bytes) -> bytes:
         """The body with the token replaced, should a server or proxy send it back (an echo)."""
-        if self._token is None or not self._token.reveal():
+        token = self._token_to_hide()
+        if token is None:
             return body
-        for form in {self._token.reveal(), json.dumps(self._token.reveal())[1:-1]}:
-            body = body.replace(form.encode(), b"<hidden>")
-        return body
+        body = body.replace(token.reveal().encode(), b"<hidden>")
+        return body.replace(json.dumps(token.reveal())[1:-1].encode(), b"<hidden>")  # as JSON writes it
+
+    def _token_to_hide(self) -> Secret | None:
+        """The token, when it is long enough to look for (see `_MIN_HIDDEN_LENGTH`)."""
+        token = self._token
+        return token if token is not None and len(token.reveal()) >= _MIN_HIDDEN_LENGTH else None
 
     async def _get(self, path: str) -> httpx.Response | Exception:
         loop = asyncio.get_running_loop()
@@ -407,6 +415,7 @@ class CargoClient:
         text = data.get("errorMessage") or data.get("reason")
         if not isinstance(text, str) or not text.strip():
             return ""
-        if self._token is not None and self._token.reveal():
-            text = text.replace(self._token.reveal(), "<hidden>")
+        token = self._token_to_hide()
+        if token is not None:
+            text = text.replace(token.reveal(), "<hidden>")
         return one_line(text.strip(), _MAX_API_MESSAGE)

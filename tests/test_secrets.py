@@ -364,3 +364,14 @@ def test_no_saved_file_or_environment_dump_holds_the_token(tmp_path: Path, captu
     assert code == 0
     capture.add(target.read_text(), *(p.read_text(errors="replace") for p in tmp_path.iterdir()))
     assert os.environ.get("CARGO_API_TOKEN") != SENTINEL  # nothing was put in the real environment
+
+
+def test_a_short_token_is_not_searched_for_and_does_not_mangle_the_run(capture: Capture) -> None:
+    """Hiding an echoed token must not cost the data: 't' would match every word."""
+    with raw_server(answer(200, BODY)) as server:
+        code, out, _ = invoke(capture, [RUN, "--json", "--api-url", server.url], {"CARGO_API_TOKEN": "t"})
+    _, from_file, _ = invoke(capture, ["--file", str(FIXTURES / "failed_run.json"), "--json"], {})
+    assert code == 0 and "<hidden>" not in out and out == from_file
+    with raw_server(answer(401, b'{"errorMessage": "Invalid token"}')) as server:
+        _, _, err = invoke(capture, [RUN, "--print", "--api-url", server.url], {"CARGO_API_TOKEN": "t"})
+    assert "Invalid token" in err
