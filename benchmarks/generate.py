@@ -71,6 +71,7 @@ _WORDS = [
     "owner", "handoff", "webhook", "payload", "record", "workflow", "status",
 ]
 _COMPANIES = ["Acme Corp", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises"]
+_START_FIELDS = ["domain", "company", "score", "segment"]
 _SEGMENTS = ["Enterprise", "Mid-market", "SMB", "Startup", "Public sector"]
 
 
@@ -145,8 +146,13 @@ class _RunBuilder:
         self.top: list[dict[str, Any]] = []
         self.context: dict[str, Any] = {}
         self.computed: dict[str, Any] = {}
+        self.start_slug = "start"
 
     # -- nodes ------------------------------------------------------------------------------
+
+    def ref(self, name: str) -> str:
+        """A template expression reading a field of the start node's output."""
+        return f"{{{{nodes.{self.start_slug}.{name}}}}}"
 
     def _slug(self, base: str) -> str:
         self.slugs += 1
@@ -189,7 +195,7 @@ class _RunBuilder:
             integration, action, label = g.rng.choice(_INTEGRATIONS)
             name = f"{label}: {g.words(8, 14)}" if long_name else label
             config = {
-                "mapping": {f"{w}_{i}": f"{{{{nodes.start.{w}}}}}" for i, w in enumerate(g.words(3, 8).split())},
+                "mapping": {f"{w}_{i}": self.ref(g.rng.choice(_START_FIELDS)) for i, w in enumerate(g.words(3, 8).split())},
                 "options": {"upsert": True, "dedupeKey": "email", "batchSize": g.rng.choice([1, 10, 50])},
             }
             return self.node(
@@ -200,7 +206,7 @@ class _RunBuilder:
         if roll < 0.85:
             template = g.rng.choice(_TEMPLATES)
             config = {
-                "prompt": g.paragraph(g.rng.randint(3, 8)) + " Company: {{nodes.start.company}}.",
+                "prompt": g.paragraph(g.rng.randint(3, 8)) + f" Company: {self.ref('company')}.",
                 "model": "gpt-4.1",
                 "temperature": 0.2,
                 "outputSchema": {
@@ -221,7 +227,7 @@ class _RunBuilder:
         tool = g.rng.choice(_TOOLS)
         return self.node(
             "tool", None, f"Tool: {tool.replace('_', ' ')}", top=top,
-            config={"input": {"domain": "{{nodes.start.domain}}", "strict": g.chance(0.5)}},
+            config={"input": {"domain": self.ref("domain"), "strict": g.chance(0.5)}},
             toolUuid=g.uuid(), templateSlug=tool, releaseUuid=g.uuid(), waitUntilFinished=g.chance(0.7),
         )
 
@@ -260,17 +266,31 @@ class _RunBuilder:
                 "usage": {"inputTokens": g.rng.randint(200, 4000), "outputTokens": g.rng.randint(20, 600)},
             }
             self.computed[slug] = {**node["config"], "prompt": node["config"]["prompt"].replace(
-                "{{nodes.start.company}}", g.rng.choice(_COMPANIES))}
+                self.ref("company"), g.rng.choice(_COMPANIES))}
         elif kind in ("connector", "tool"):
             self.context[slug] = {
                 "id": g.uuid(),
                 "ok": True,
+                "status": "done",
                 "record": {w: g.words(1, 3) for w in g.words(3, 7).split()},
             }
             self.computed[slug] = {"mapping": {k: g.words(1, 2) for k in node["config"].get("mapping", {})}}
         elif node["actionSlug"] in ("branch", "filter", "switch", "split"):
             self.context[slug] = {"result": g.chance(0.5)}
-            self.computed[slug] = {"condition": f"{{{{nodes.start.score}}}} > {g.rng.randint(10, 90)}"}
+            self.computed[slug] = {"condition": g.chance(0.5)}
+        elif node["actionSlug"] == "start":
+            self.context[slug] = {
+                "domain": "acme.com", "company": g.rng.choice(_COMPANIES), "score": g.rng.randint(0, 100),
+                "segment": g.rng.randrange(5), "contacts": [f"{w}@acme.com" for w in g.words(2, 6).split()],
+            }
+        elif node["actionSlug"] == "group":
+            self.context[slug] = {"items": len(self.context.get(self.start_slug, {}).get("contacts", []))}
+            self.computed[slug] = {"items": self.context.get(self.start_slug, {}).get("contacts", []),
+                                   "concurrency": node["config"]["concurrency"]}
+        else:
+            self.context[slug] = {"ok": True}
+            if node["config"]:
+                self.computed[slug] = dict(node["config"])
 
     # -- blocks -----------------------------------------------------------------------------
 
@@ -312,12 +332,12 @@ class _RunBuilder:
         if action == "switch":
             routes = g.rng.randint(2, 5)
             config: dict[str, Any] = {"routes": [
-                {"name": f"{g.rng.choice(_SEGMENTS)} {i}", "value": f"{{{{nodes.start.segment}}}} == {i}"}
+                {"name": f"{g.rng.choice(_SEGMENTS)} {i}", "value": f"{self.ref('segment')} == {i}"}
                 for i in range(routes)
             ]}
         else:
             routes = 1 if action == "filter" else 2
-            config = {"condition": {"left": "{{nodes.start.score}}", "operator": ">", "right": g.rng.randint(10, 90)}}
+            config = {"condition": {"left": self.ref("score"), "operator": ">", "right": g.rng.randint(10, 90)}}
         router = self.native(action, f"{action.title()}: {g.words(2, 5)}", config=config)
         if action == "filter":
             def play_filter(extra: int, after: str | None) -> Iterator[_Step]:
@@ -349,7 +369,7 @@ class _RunBuilder:
             a["childrenUuids"].append(b["uuid"])
         group = self.native(
             "group", f"For each {g.rng.choice(['contact', 'account', 'deal', 'row'])}: {g.words(2, 6)}",
-            config={"items": "{{nodes.start.contacts}}", "concurrency": 5, "_nodes": sub},
+            config={"items": self.ref("contacts"), "concurrency": 5, "_nodes": sub},
         )
 
         def play(extra: int, after: str | None) -> Iterator[_Step]:
@@ -368,7 +388,9 @@ class _RunBuilder:
     def loop_block(self) -> _Block:
         """Poll an async job until it is done: check → done? (yes: on, no: wait → check)."""
         check = self.worker()
-        done = self.native("branch", "Is the job done?", config={"condition": "{{nodes.check.status}} == 'done'"})
+        status = "answer.score" if check["kind"] == "agent" else "status"
+        done = self.native("branch", "Is the job done?",
+                           config={"condition": f"{{{{nodes.{check['slug']}.{status}}}}} == 'done'"})
         wait = self.native("wait", "Wait 30 s", config={"seconds": 30})
         check["childrenUuids"].append(done["uuid"])
         wait["childrenUuids"].append(check["uuid"])
@@ -391,6 +413,7 @@ class _RunBuilder:
     def build(self) -> dict[str, Any]:
         g = self.g
         start = self.native("start", "Start")
+        self.start_slug = start["slug"]
         end_budget = 1
         blocks: list[_Block] = []
         kinds = ["group", "loop", "branch", "step", "switch", "step", "filter", "split", "step", "step"]
@@ -418,7 +441,7 @@ class _RunBuilder:
                 blocks.append(self.group_block())
             else:
                 blocks.append(self.loop_block())
-        end = self.native("end", "End", config={"variables": {"score": "{{nodes.scoring.answer.score}}"}})
+        end = self.native("end", "End", config={"variables": {"company": self.ref("company")}})
         assert self.count == self.target_nodes, (self.count, self.target_nodes)
 
         # Link the sequence: each block's exits lead to the next block's entry.
