@@ -254,6 +254,18 @@ def test_a_child_missing_from_the_graph_but_run_is_listed_once() -> None:
     assert "unknown-node" in {a.kind for a in graph.anomalies}
 
 
+def test_a_body_that_is_not_utf8_is_read_and_flagged(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(
+        json.dumps(run_of([node("start", "start")], [execution("start")]))
+        .encode()
+        .replace(b'"run-1"', b'"run-\xe9t\xe9"')
+    )
+    code, out, err = invoke("--file", str(path), "--print")
+    assert (code, err) == (0, "") and "run-\ufffdt\ufffd" in out
+    assert "the response is not valid UTF-8" in out  # in the Anomalies section
+
+
 # -- --watch over a file ------------------------------------------------------------------------
 
 
