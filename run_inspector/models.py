@@ -195,7 +195,7 @@ _MAX_REPAIR_ROUNDS = 50
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a response is turned into objects.
+    """Pause Python's cycle collector while a run is turned into objects (parse, graph build).
 
     A large run becomes hundreds of thousands of models, dicts, lists and datetimes, none of
     them in a reference cycle (reference counting frees them all). With the collector on, it

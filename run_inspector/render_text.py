@@ -10,7 +10,6 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from rich.console import Console
 from rich.text import Text
 
 from .findings import Finding, Kind
@@ -190,6 +189,8 @@ def print_run(
         # Without colour Rich adds nothing but time: seconds for a run with 10,000 nodes.
         file.write("".join(f"{line.plain}\n" for line in lines))
         return
+    from rich.console import Console  # only for a terminal: importing it costs ~12 ms of each --print
+
     console = Console(
         file=file,
         force_terminal=True,
