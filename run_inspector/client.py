@@ -361,13 +361,13 @@ class CargoClient:
             )
         if code == 403:
             return ForbiddenError(
-                f"the token may not read run {run_uuid} (403){suffix}",
+                f"the token may not read run {one_line(run_uuid, 80)} (403){suffix}",
                 f"check --workspace / {ENV_WORKSPACE}: the run must be in the selected workspace",
                 status_code=code,
             )
         if code == 404:
             return NotFoundError(
-                f"run {run_uuid} was not found (404){suffix}",
+                f"run {one_line(run_uuid, 80)} was not found (404){suffix}",  # a child run's id is API text
                 "check the run uuid, and the workspace with --workspace",
                 status_code=code,
             )

@@ -241,3 +241,15 @@ def test_watch_gives_up_on_a_lasting_network_fault_with_a_last_clear_line(fault:
 def fault_counts() -> dict[str, int]:
     """The number of fault cases this file covers (quoted in docs/FAULTS.md)."""
     return {"response": len(RESPONSE_FAULTS), "network": len(NETWORK_FAULTS) + 1}
+
+
+async def test_a_child_run_id_from_the_api_is_made_safe_in_the_error() -> None:
+    """The TUI opens child runs by the id the API gave: a 404 for it must not carry escapes."""
+    hostile = "\x1b]0;PWNED\x07child-run\x1b[2J"
+    for status in (403, 404):
+        with raw_server(answer(status)) as server:
+            async with client_module.CargoClient(server.url, None) as client:
+                with pytest.raises(client_module.FetchError) as caught:
+                    await client.fetch_run(hostile)
+        assert "child-run" in caught.value.message
+        assert "\x1b" not in caught.value.one_line() and "PWNED" not in caught.value.one_line()
