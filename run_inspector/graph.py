@@ -284,9 +284,8 @@ def aggregate_status(executions: list[Execution]) -> str:
     return executions[-1].status or "unknown"
 
 
-def _edge_label(state: NodeState, index: int) -> str | None:
-    node = state.node
-    action = state.action if state.kind == "native" else None
+def _edge_label(node: Node | None, action: str | None, index: int) -> str | None:
+    """The label of child `index` of a native node doing `action` (None for other nodes)."""
     if action == "branch":
         return {0: "yes", 1: "no"}.get(index, f"#{index}")
     if action == "split":
@@ -504,11 +503,12 @@ class RunGraph:
         if node is None:
             return
         children = node.children_uuids or []
-        routing = state.is_routing
+        action = state.action if state.kind == "native" else None
+        routing = action in ROUTING_ACTIONS  # state.is_routing, with the action kept for the labels
         ran = bool(state.executions) and state.status not in ACTIVE_STATUSES
         next_uuids = {e.next_node_uuid for e in state.executions if e.next_node_uuid}
         for index, child in enumerate(children):
-            label = _edge_label(state, index)
+            label = _edge_label(node, action, index)
             kind = EdgeKind.ROUTE if (routing or len(children) > 1) else EdgeKind.NEXT
             taken: bool | None = None
             if ran:
