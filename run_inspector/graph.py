@@ -485,6 +485,9 @@ class RunGraph:
             state.status = aggregate_status(executions)
         if not executions:
             return
+        if len(executions) == 1:  # most nodes: the execution's own values, no aggregating
+            self._take_one(state, executions[0])
+            return
         state.credits = sum(e.credits_used_count or 0.0 for e in executions)
         errors = [e for e in executions if e.error_message]
         if errors:
@@ -497,6 +500,18 @@ class RunGraph:
         state.started_at = _earliest([e.started_at for e in executions if e.started_at is not None])
         if state.status in TERMINAL_STATUSES:
             state.finished_at = _latest([e.finished_at for e in executions if e.finished_at is not None])
+
+    def _take_one(self, state: NodeState, execution: Execution) -> None:
+        """`_aggregate` for a node that ran once."""
+        state.credits = execution.credits_used_count or 0.0
+        state.first_error = execution.error_message or None
+        if execution.node_run_uuid:
+            state.child_runs = [execution.node_run_uuid]
+        if execution.node_child_index is not None:
+            state.taken_indexes = [execution.node_child_index]
+        state.started_at = _aware(execution.started_at)
+        if state.status in TERMINAL_STATUSES:
+            state.finished_at = _aware(execution.finished_at)
 
     def _link(self, state: NodeState) -> None:
         node = state.node
@@ -648,8 +663,7 @@ def _post_dominators(graph: RunGraph, uuids: list[str]) -> dict[str, str | None]
     members = set(uuids)
     succ: dict[str, list[str]] = {}
     for uuid in uuids:
-        targets = [e.target for e in graph.states[uuid].edges if e.target in members]
-        succ[uuid] = list(dict.fromkeys(t for t in targets if t is not None))
+        succ[uuid] = list(dict.fromkeys(e.target for e in graph.states[uuid].edges if e.target in members))
     exit_key = "\x00exit"
     preds_rev: dict[str, list[str]] = {uuid: [] for uuid in uuids}  # reverse-graph successors
     rev_succ: dict[str, list[str]] = {exit_key: []}
