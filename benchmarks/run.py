@@ -38,7 +38,7 @@ from run_inspector.models import parse_run_response  # noqa: E402
 from run_inspector.poller import Poller, Snapshot, diff_graphs  # noqa: E402
 from run_inspector.source import RunSource  # noqa: E402
 
-REPEATS = {"S": 15, "M": 9, "L": 5, "XL": 1}
+REPEATS = {"S": 15, "M": 9, "L": 7, "XL": 3}
 """In-process repeats per size (the median is reported); XL takes seconds per repeat."""
 SUBPROCESS_REPEATS = {"S": 5, "M": 5, "L": 3, "XL": 1}
 
