@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,11 +66,19 @@ class Row:
     """The target applies to the value itself (e.g. 50 ms), not to a ratio."""
     passed: bool | None = None
     """Set for rows whose verdict is not a comparison (e.g. which labels were touched)."""
+    pair_ratio: float | None = None
+    """The median of the ratios of each (floor, stage) pair, when they were timed in turns."""
+
+    @classmethod
+    def of(cls, stage: str, pairs: Pairs, target: float | None = None, note: str = "") -> Row:
+        return cls(stage, pairs.stage, pairs.floor, target, note, pair_ratio=pairs.ratio)
 
     @property
     def ratio(self) -> float | None:
         if self.unit == "x":
             return self.value
+        if self.pair_ratio is not None:
+            return self.pair_ratio
         if self.value is None or not self.floor:
             return None
         return self.value / self.floor
@@ -142,14 +150,37 @@ def timed(fn: Callable[[], object]) -> float:
     return elapsed
 
 
-def paired(floor: Callable[[], object], stage: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median seconds of `floor` and of `stage`, measured in turns."""
-    floors: list[float] = []
-    stages: list[float] = []
+@dataclass
+class Pairs:
+    """A stage and its floor, timed in turns (floor, stage, floor, stage, ...)."""
+
+    floors: list[float] = field(default_factory=list)
+    stages: list[float] = field(default_factory=list)
+
+    def add(self, floor: float, stage: float) -> None:
+        self.floors.append(floor)
+        self.stages.append(stage)
+
+    @property
+    def floor(self) -> float:
+        return statistics.median(self.floors)
+
+    @property
+    def stage(self) -> float:
+        return statistics.median(self.stages)
+
+    @property
+    def ratio(self) -> float:
+        """The median of each pair's ratio: a burst of load on the shared machine hits a pair's
+        two timings alike far more often than it hits two medians taken apart."""
+        return statistics.median(stage / floor for floor, stage in zip(self.floors, self.stages, strict=True))
+
+
+def paired(floor: Callable[[], object], stage: Callable[[], object], repeats: int) -> Pairs:
+    pairs = Pairs()
     for _ in range(repeats):
-        floors.append(timed(floor))
-        stages.append(timed(stage))
-    return statistics.median(floors), statistics.median(stages)
+        pairs.add(timed(floor), timed(stage))
+    return pairs
 
 
 class BodySource(RunSource):
@@ -174,56 +205,45 @@ def _poller(source: RunSource, snapshots: list[Snapshot]) -> Poller:
     return Poller(source, "bench", on_snapshot=snapshots.append, now=lambda: fixed)
 
 
-def graph_build(body: bytes, repeats: int) -> tuple[float, float]:
+def graph_build(body: bytes, repeats: int) -> Pairs:
     """`RunGraph.build` of an already parsed response."""
     parsed = parse_run_response(body)
     return paired(lambda: json.loads(body), lambda: RunGraph.build(parsed), repeats)
 
 
-def refresh_unchanged(body: bytes, repeats: int) -> tuple[float, float, str]:
+def refresh_unchanged(body: bytes, repeats: int) -> tuple[Pairs, str]:
     """`Poller.poll_once` when the body is byte-for-byte the last one (a new bytes object)."""
     copies = [bytes(bytearray(body)) for _ in range(repeats)]  # what a network read hands over
     snapshots: list[Snapshot] = []
     poller = _poller(BodySource([body, *copies]), snapshots)
 
-    async def go() -> tuple[float, float]:
-        await poller.poll_once()  # the first poll parses
-        floors: list[float] = []
-        stages: list[float] = []
-        for _ in range(repeats):
-            floors.append(timed(lambda: json.loads(body)))
-            gc.collect()
-            start = time.perf_counter()
-            await poller.poll_once()
-            stages.append(time.perf_counter() - start)
-        return statistics.median(floors), statistics.median(stages)
-
-    floor, stage = asyncio.run(go())
+    pairs = asyncio.run(_time_polls(poller, body, repeats))
     note = f"{poller.status.unchanged} of {poller.status.polls - 1} polls skipped parsing"
-    return floor, stage, note
+    return pairs, note
 
 
-def refresh_changed(body: bytes, changed: bytes, repeats: int) -> tuple[float, float, str]:
+def refresh_changed(body: bytes, changed: bytes, repeats: int) -> tuple[Pairs, str]:
     """`Poller.poll_once` when 1% of the executions changed: parse, build and diff."""
     bodies = [body] + [changed if i % 2 == 0 else body for i in range(repeats)]
     snapshots: list[Snapshot] = []
     poller = _poller(BodySource(bodies), snapshots)
 
-    async def go() -> tuple[float, float]:
-        await poller.poll_once()
-        floors: list[float] = []
-        stages: list[float] = []
-        for _ in range(repeats):
-            floors.append(timed(lambda: json.loads(body)))
-            gc.collect()
-            start = time.perf_counter()
-            await poller.poll_once()
-            stages.append(time.perf_counter() - start)
-        return statistics.median(floors), statistics.median(stages)
-
-    floor, stage = asyncio.run(go())
+    pairs = asyncio.run(_time_polls(poller, body, repeats))
     moved = len(snapshots[1].transitions) if len(snapshots) > 1 else 0
-    return floor, stage, f"{moved} node status transitions per refresh"
+    return pairs, f"{moved} node status transitions per refresh"
+
+
+async def _time_polls(poller: Poller, body: bytes, repeats: int) -> Pairs:
+    """After a first poll (which parses), `repeats` polls, each paired with a `json.loads`."""
+    await poller.poll_once()
+    pairs = Pairs()
+    for _ in range(repeats):
+        floor = timed(lambda: json.loads(body))
+        gc.collect()
+        start = time.perf_counter()
+        await poller.poll_once()
+        pairs.add(floor, time.perf_counter() - start)
+    return pairs
 
 
 def run_command(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[bytes]]:
@@ -235,23 +255,15 @@ def run_command(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[byt
 
 def print_subprocess(path: Path, repeats: int) -> Row:
     """`run-inspector --file PATH --print` against `python -c 'json.load(...)'`, both as processes."""
-    floors: list[float] = []
-    stages: list[float] = []
+    pairs = Pairs()
     for _ in range(repeats):
         floor, _ = run_command([sys.executable, "-c", FLOOR_CODE, str(path)])
         stage, done = run_command([sys.executable, "-c", PRINT_CODE, "--file", str(path), "--print"])
         if done.returncode != 0:
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no output)"]
             return Row("--print (subprocess)", None, note=f"failed, exit {done.returncode}: {lines[-1][:90]}")
-        floors.append(floor)
-        stages.append(stage)
-    return Row(
-        "--print end to end (subprocess)",
-        statistics.median(stages),
-        statistics.median(floors),
-        3.0,
-        "floor: python -c json.load(...) as a process",
-    )
+        pairs.add(floor, stage)
+    return Row.of("--print end to end (subprocess)", pairs, 3.0, "floor: python -c json.load(...) as a process")
 
 
 # -- peak memory (in a fresh process) --------------------------------------------------------
@@ -337,20 +349,18 @@ def core_rows(prepared: Prepared, repeats: int, subprocess_repeats: int) -> list
     floor = statistics.median(timed(lambda: json.loads(body)) for _ in range(repeats))
     rows.append(Row("json.loads (the floor)", floor, floor))
 
-    floor, stage = paired(lambda: json.loads(body), lambda: parse_run_response(body), repeats)
-    rows.append(Row("parse + validate", stage, floor, 2.0))
+    pairs = paired(lambda: json.loads(body), lambda: parse_run_response(body), repeats)
+    rows.append(Row.of("parse + validate", pairs, 2.0))
 
-    floor, stage = graph_build(body, repeats)
-    rows.append(Row("graph build", stage, floor, 0.5))
+    rows.append(Row.of("graph build", graph_build(body, repeats), 0.5))
 
     rows.append(print_subprocess(prepared.path, subprocess_repeats))
 
-    floor, stage, note = refresh_unchanged(body, repeats)
-    rows.append(Row("refresh, byte-identical body (poll_once)", stage, floor, 0.2, note))
+    pairs, note = refresh_unchanged(body, repeats)
+    rows.append(Row.of("refresh, byte-identical body (poll_once)", pairs, 0.2, note))
 
-    floor, stage, note = refresh_changed(body, prepared.changed, repeats)
-    rows.append(Row("refresh, 1% changed: core (poll_once)", stage, floor, None,
-                    f"parse + build + diff; {note}"))
+    pairs, note = refresh_changed(body, prepared.changed, repeats)
+    rows.append(Row.of("refresh, 1% changed: core (poll_once)", pairs, None, f"parse + build + diff; {note}"))
 
     rows.extend(memory_rows(prepared.path, prepared.changed_path))
     return rows

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -30,7 +29,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from textual.widgets.tree import TreeNode
 
-from benchmarks.run import Row
+from benchmarks.run import Pairs, Row
 from run_inspector.graph import RunGraph
 from run_inspector.models import parse_run_response
 from run_inspector.source import RunSource
@@ -180,19 +179,18 @@ WARM_UP = (
 def first_paint_row(body: bytes, repeats: int) -> Row:
     asyncio.run(minimal_first_paint())  # warm up imports, CSS parsing and caches of both apps
     asyncio.run(inspector_first_paint(WARM_UP))
-    floors: list[float] = []
-    stages: list[float] = []
+    pairs = Pairs()
     for _ in range(repeats):
         gc.collect()
         start = time.perf_counter()
         json.loads(body)
         loads = time.perf_counter() - start
         gc.collect()
-        floors.append(asyncio.run(minimal_first_paint()) + loads)
+        floor = asyncio.run(minimal_first_paint()) + loads
         gc.collect()
-        stages.append(asyncio.run(inspector_first_paint(body)))
-    return Row("TUI first paint (tree mounted, screen rendered)", statistics.median(stages),
-               statistics.median(floors), 2.0, "floor: a minimal Textual app's first paint + json.loads")
+        pairs.add(floor, asyncio.run(inspector_first_paint(body)))
+    return Row.of("TUI first paint (tree mounted, screen rendered)", pairs, 2.0,
+                  "floor: a minimal Textual app's first paint + json.loads")
 
 
 def changed_items(graph: RunGraph, changed_nodes: set[str]) -> set[str]:
