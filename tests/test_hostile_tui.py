@@ -12,6 +12,7 @@ The last test opens the hostile run in a real terminal (tmux) when tmux is insta
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
@@ -29,14 +30,15 @@ import httpx
 import pytest
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Static, TextArea
 
 from run_inspector import client as client_module
 from run_inspector.client import CargoClient
 from run_inspector.config import Secret
 from run_inspector.source import ApiSource, FileSource
 from run_inspector.ui.app import InspectorApp, make_app
-from run_inspector.ui.panes import ErrorPane, ExecutionTable, JsonPane, OverviewPane
+from run_inspector.ui.panes import ErrorPane, ExecutionTable, JsonPane, JsonTree, OverviewPane
+from run_inspector.ui.screens import WhyScreen
 from run_inspector.ui.tree import RunTree
 
 from .fixtures.make_hostile import (
@@ -111,11 +113,20 @@ def static_text(app: InspectorApp, selector: str) -> str:
     return str(app.main.query_one(selector, Static).render())
 
 
+def pane_text(app: InspectorApp, pane: type[OverviewPane] | type[ErrorPane]) -> str:
+    """What a pane shows: its text and its text areas, in order."""
+    parts = []
+    for widget in app.main.query_one(pane).query("Static, TextArea"):
+        if widget.display:
+            parts.append(widget.text if isinstance(widget, TextArea) else str(widget.render()))
+    return "\n".join(parts)
+
+
 def screen_texts(app: InspectorApp) -> list[str]:
     """Everything on screen that came from the run, as plain text, plus the notifications."""
     texts = [str(label) for label in tree_labels(app)]
     texts += [static_text(app, "#header"), static_text(app, "#message")]
-    texts += [str(app.main.query_one(pane).body.render()) for pane in (OverviewPane, ErrorPane)]
+    texts += [pane_text(app, pane) for pane in (OverviewPane, ErrorPane)]
     texts += [n.message for n in app._notifications]
     return texts
 
@@ -166,10 +177,64 @@ async def test_the_huge_error_is_cut_in_the_tree_and_whole_in_the_error_pane() -
         await pilot.pause()
         node = app.run_tree.node_for(f"n:{HUGE_ERROR_NODE}")
         assert node is not None and len(str(node.label)) < 120
-        plain = app.main.query_one(ErrorPane).plain
-        assert len(plain) > 900_000 and plain.endswith("END-OF-HUGE-ERROR")
-        assert not UNSAFE.search(plain.replace("\n", ""))
+        shown = app.main.query_one("#error-text", TextArea).text
+        assert len(shown) > 900_000 and shown.endswith("END-OF-HUGE-ERROR")
+        assert "[bold]x[/bold] red and a very long word" in shown  # literal, the colour codes gone
+        assert not UNSAFE.search(shown.replace("\n", ""))
         assert app.is_running
+
+
+async def test_the_huge_error_pane_draws_only_what_is_visible_and_keys_stay_quick() -> None:
+    """A `Static` re-wraps all of its text at every layout: with the 1 MB error on screen each of
+    z, f and t took seconds. The error pane's read-only text area holds the whole error and wraps
+    it once per width, drawing only the rows on screen."""
+    app = make_app(hostile_source(huge_error=True))
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            app._go_to(f"n:{HUGE_ERROR_NODE}")
+            await pilot.press("3")
+            await pilot.pause()
+            area = app.main.query_one("#error-text", TextArea)
+            assert area.read_only and area.soft_wrap and area.language is None
+            assert area.region.height <= SIZE[1]  # on screen: a window onto the text, not all of it
+            assert area.virtual_size.height > 5_000  # ... which is all there, wrapped
+            for key in ("z", "f", "t", "z", "f", "t", "j", "k", "w", "escape", "3"):
+                await pilot.press(key)
+            await pilot.pause()
+            assert app.is_running
+            assert app.main.query_one("#error-text", TextArea).text.endswith("END-OF-HUGE-ERROR")
+
+    await asyncio.wait_for(drive(), 25)
+
+
+async def test_a_one_line_megabyte_error_is_broken_for_display_and_copied_whole() -> None:
+    """A text area renders a whole line for each row it draws: a 1 MB line would cost a second
+    per key. Very long lines are broken for display; `y` still copies the error as it came."""
+    data = json.loads(hostile_source().body)
+    for execution in data["run"]["executions"]:
+        if isinstance(execution, dict) and execution.get("nodeUuid") == HUGE_ERROR_NODE:
+            execution["errorMessage"] = "W" * 1_000_000 + "END"
+    app = make_app(FileSource(json.dumps(data).encode(), "one-line.json"))
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            app._go_to(f"n:{HUGE_ERROR_NODE}")
+            await pilot.press("3")
+            await pilot.pause()
+            area = app.main.query_one("#error-text", TextArea)
+            assert area.document.line_count > 50
+            assert max(len(line) for line in area.document.lines) <= 10_000
+            assert area.text.replace("\n", "") == "W" * 1_000_000 + "END"
+            area.focus()
+            for key in ("pagedown", "pagedown", "end", "z", "z"):
+                await pilot.press(key)
+            await pilot.press("y")
+            assert app.clipboard == "W" * 1_000_000 + "END"
+
+    await asyncio.wait_for(drive(), 25)
 
 
 async def test_every_execution_is_in_the_executions_table() -> None:
@@ -198,8 +263,53 @@ async def test_the_deep_config_input_and_output_open() -> None:
             await pilot.pause()
         assert app.main.query_one("#output-pane", JsonPane).plain.count("level") > 200
         assert app.main.query_one("#input-pane", JsonPane).plain.count("level") > 200
-        assert "config" in str(app.main.query_one(OverviewPane).body.render())
+        assert (
+            app.main.query_one("#config-tree", JsonTree).value
+            == app.graph.states[DEEP_CONFIG_NODE].node.config
+        )  # type: ignore[union-attr]
         assert app.is_running
+
+
+async def test_the_deep_config_is_a_lazy_tree_in_the_overview_and_keys_stay_quick() -> None:
+    """The 500-deep config as pretty JSON text was a thousand wrapped lines (2 s per layout). The
+    Overview shows it as a JSON tree, opened one level at a time, like the Input pane."""
+    app = make_app(hostile_source())
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            await pilot.press("1")
+            app._go_to(f"n:{DEEP_CONFIG_NODE}")
+            await pilot.pause()
+            tree = app.main.query_one("#config-tree", JsonTree)
+            assert tree.display and tree.last_line < 20  # the top levels, not 500 of them
+            assert len(str(app.main.query_one("#overview-text", Static).render())) < 5_000
+            for key in ("z", "z", "w", "escape", "f", "f"):
+                await pilot.press(key)
+            tree.focus()
+            await pilot.press("j", "j", "l", "j", "l")
+            assert app.is_running
+
+    await asyncio.wait_for(drive(), 25)
+
+
+async def test_the_why_view_cuts_the_huge_error_and_stays_quick() -> None:
+    app = make_app(hostile_source(huge_error=True))
+
+    async def drive() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot)
+            app._go_to(f"n:{HUGE_ERROR_NODE}")
+            await pilot.pause()
+            await pilot.press("w")
+            await pilot.pause()
+            assert isinstance(app.screen, WhyScreen)
+            report = str(app.screen.query_one("#why-text", Static).render())
+            assert len(report) < 100_000 and "more lines" in report
+            await pilot.press("j", "G", "g", "escape")
+            assert app.is_running
+
+    await asyncio.wait_for(drive(), 25)
 
 
 async def test_ten_thousand_children_open_in_bounded_time() -> None:
@@ -217,6 +327,12 @@ async def test_ten_thousand_children_open_in_bounded_time() -> None:
         assert graph is not None and len(graph.states[MANY_CHILDREN_NODE].edges) == MANY_CHILDREN
         await pilot.press("j", "j", "k")
         assert app.is_running
+        await pilot.press("1")
+        app._go_to(f"n:{MANY_CHILDREN_NODE}")
+        await pilot.pause()
+        overview = str(app.main.query_one("#overview-text", Static).render())
+        assert len(overview.splitlines()) < 200  # not one line per child
+        assert f"… {MANY_CHILDREN - 100:,} more (the tree lists them all)" in overview
 
 
 # -- faults: a visible error state, retried where that makes sense, the last data kept -------------

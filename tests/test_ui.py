@@ -15,14 +15,14 @@ from typing import Any, ClassVar
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent, TextArea
 
 from run_inspector.errors import ServerError
 from run_inspector.graph import RunGraph
 from run_inspector.models import parse_run_response
 from run_inspector.poller import Transition, diff_graphs
 from run_inspector.source import FileSource, RunSource, bundle_bytes
-from run_inspector.ui.app import InspectorApp, make_app
+from run_inspector.ui.app import TABS, InspectorApp, make_app
 from run_inspector.ui.feed import FeedSnapshot, FeedStatus, OnSnapshot, OnStatus
 from run_inspector.ui.panes import ErrorPane, EventsTable, ExecutionTable, JsonPane, JsonTree, OverviewPane
 from run_inspector.ui.screens import COMMANDS, HelpScreen, display_keys
@@ -64,7 +64,12 @@ def text_of(app: InspectorApp, selector: str) -> str:
 
 
 def pane_text(app: InspectorApp, pane: type[OverviewPane] | type[ErrorPane]) -> str:
-    return app.main.query_one(pane).body.render().__str__()
+    """What a pane shows: its text and its text areas, in order."""
+    parts = []
+    for widget in app.main.query_one(pane).query("Static, TextArea"):
+        if widget.display:
+            parts.append(widget.text if isinstance(widget, TextArea) else str(widget.render()))
+    return "\n".join(parts)
 
 
 def tree_lines(app: InspectorApp) -> list[str]:
@@ -303,9 +308,11 @@ async def test_overview_pane(failed_source: FileSource) -> None:
             "up to 2 attempts, first wait 1000 ms, backoff ×2",
             "Tell the owner on Slack (the run goes on, it ran)",
             "[next] Qualify lead  (not taken)",
-            '"domain": "{{nodes.start.domain}}"',
         ):
             assert expected in text
+        config = app.main.query_one("#config-tree", JsonTree)  # the config: a JSON tree, opened
+        lines = [str(config.get_node_at_line(n).label) for n in range(config.last_line + 1)]  # type: ignore[union-attr]
+        assert lines[0].startswith("config {") and 'domain: "{{nodes.start.domain}}"' in lines
         app._go_to("n:n-branch")
         text = pane_text(app, OverviewPane)
         assert "[yes] For each contact  ← taken" in text
@@ -404,6 +411,26 @@ async def test_number_keys_switch_panes_and_z_zooms(failed_source: FileSource) -
         assert not app.main.has_class("-zoomed")
         await pilot.press("z", "escape")
         assert not app.main.has_class("-zoomed")
+
+
+async def test_number_keys_switch_panes_from_inside_the_error_text(failed_source: FileSource) -> None:
+    """With the error's text area focused, its sibling (the run error) would take the focus
+    when the pane hides, and Textual would show the pane again: the focus follows the tab."""
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        tabs = app.main.query_one(TabbedContent)
+        for key, tab in zip("1234567", TABS, strict=True):
+            await pilot.press("3")
+            app.main.query_one("#error-text", TextArea).focus()
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == tab
+            focused = app.focused
+            assert focused is not None and tabs.get_pane(tab) in focused.ancestors_with_self
+        app.main.query_one("#error-text", TextArea).focus()
+        await pilot.press("shift+right", "shift+right", "shift+right", "ctrl+c")  # select, copy
+        assert app.clipboard == "Hub"
 
 
 async def test_help_screen_lists_every_key(failed_source: FileSource) -> None:

@@ -735,8 +735,16 @@ class InspectorApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_show_tab(self, tab: str) -> None:
-        if tab in TABS:
-            self.main.query_one(TabbedContent).active = tab
+        if tab not in TABS:
+            return
+        focused = self.focused
+        self.main.query_one(TabbedContent).active = tab
+        if focused is not None and any(isinstance(node, TabPane) for node in focused.ancestors):
+            # Focus inside the pane left behind would move to a sibling there, and Textual shows
+            # the pane that holds the focus: the tab would switch back. Focus follows the tab.
+            pane = self.main.query_one(f"#{tab}-pane")
+            target = pane if pane.focusable else next((w for w in pane.query("*") if w.focusable), None)
+            (target or self.run_tree).focus()
 
     def action_show_why(self) -> None:
         """The why report of the selected node; with no node selected, of the run's culprit."""

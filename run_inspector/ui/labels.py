@@ -51,6 +51,26 @@ def _highlight(text: Text, query: str) -> bool:
     return found
 
 
+def clip(text: str, *, lines: int, chars: int) -> tuple[str, str | None]:
+    """`text` cut to at most `lines` lines and `chars` characters, and a note of what was left
+    off (None when nothing was). Text a `Static` shows must stay small: it re-wraps all of it
+    at every layout."""
+    cut = text[:chars]
+    end = -1
+    for _ in range(lines):
+        end = cut.find("\n", end + 1)
+        if end == -1:
+            break
+    if end != -1:
+        cut = cut[:end]
+    if len(cut) == len(text):
+        return text, None
+    more_lines = text.count("\n", len(cut)) + (0 if text.startswith("\n", len(cut)) else 1)
+    if more_lines > 1:
+        return cut, f"… {more_lines:,} more lines"
+    return cut, f"… {len(text) - len(cut):,} more characters"
+
+
 def node_label(state: NodeState, *, query: str = "", matched: bool = False) -> Text:
     look = status_look(state.status)
     text = Text(f"{look.glyph} ", style=look.style)
@@ -206,7 +226,9 @@ def execution_cells(graph: RunGraph, state: NodeState, number: int, execution: E
                 child_index.append(f" {one_line(edge.label, 20)}", style="magenta")
     next_state = graph.states.get(execution.next_node_uuid or "")
     next_node = (
-        one_line(next_state.title, 30) if next_state is not None else one_line(execution.next_node_uuid or "")
+        one_line(next_state.title, 30)
+        if next_state is not None
+        else one_line(execution.next_node_uuid or "", 40)
     )
     started = execution.started_at
     return [
@@ -218,17 +240,11 @@ def execution_cells(graph: RunGraph, state: NodeState, number: int, execution: E
         Text(one_line(execution.title or "", 32)),
         child_index,
         Text(next_node),
-        Text(one_line(execution.node_run_uuid or ""), style="cyan"),
+        Text(one_line(execution.node_run_uuid or "", 60), style="cyan"),
     ]
 
 
 _JSON_HIGHLIGHTER = JSONHighlighter()
-
-
-def json_text(value: Any) -> Text:
-    """Pretty JSON, highlighted by token type (never as markup), control characters made safe."""
-    dumped = json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=False)
-    return _JSON_HIGHLIGHTER(Text(clean(dumped)))
 
 
 def json_scalar(value: Any) -> Text:
@@ -263,6 +279,10 @@ def json_label(key: str | None, value: Any) -> Text:
 FINDING_DETAIL_LINES = 4
 WHY_JSON_LINES = 200
 """The resolved input shown in the why view is cut after this many lines (the Input pane has it all)."""
+WHY_ERROR_LINES = 200
+"""The error shown in the why view is cut after this many lines (the Error pane has it all)."""
+WHY_TEXT_CHARS = 20_000
+"""... and either after this many characters: the why view is one `Static`, re-wrapped at every layout."""
 
 
 def _lines(text: str, limit: int) -> list[str]:
@@ -357,7 +377,10 @@ def why_text(graph: RunGraph, report: WhyReport) -> Text:
 
     _section(text, "Error")
     if report.error:
-        text.append(clean(report.error), style="red")
+        error, more = clip(clean(report.error), lines=WHY_ERROR_LINES, chars=WHY_TEXT_CHARS)
+        text.append(error, style="red")
+        if more is not None:
+            text.append(f"\n{more} (the Error pane, 3, has it all)", style="dim")
     else:
         text.append("none", style="dim")
 
@@ -366,11 +389,10 @@ def why_text(graph: RunGraph, report: WhyReport) -> Text:
         text.append("none recorded", style="dim")
     else:
         dumped = json.dumps(report.resolved_input, indent=2, ensure_ascii=False, default=str)
-        lines = dumped.splitlines()
-        shown = "\n".join(lines[:WHY_JSON_LINES])
-        text.append_text(_JSON_HIGHLIGHTER(Text(clean(shown))))
-        if len(lines) > WHY_JSON_LINES:
-            text.append(f"\n… {len(lines) - WHY_JSON_LINES} more lines (5 shows the Input pane)", style="dim")
+        shown, more = clip(clean(dumped), lines=WHY_JSON_LINES, chars=WHY_TEXT_CHARS)
+        text.append_text(_JSON_HIGHLIGHTER(Text(shown)))
+        if more is not None:
+            text.append(f"\n{more} (5 shows the Input pane)", style="dim")
 
     _section(text, "Upstream reads (the nodes.… expressions in its config)")
     if not report.upstream_reads:

@@ -7,6 +7,7 @@ plain `Text`; API strings never reach a markup parser. A pane with nothing to sh
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, OptionList, Static, Tree
+from textual.widgets import DataTable, OptionList, Static, TextArea, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
 
@@ -26,7 +27,7 @@ from ..models import Execution
 from ..present import edge_text, fmt_attempts, fmt_credits, fmt_duration, status_look
 from ..sanitize import clean, one_line
 from .feed import TransitionLike
-from .labels import execution_cells, finding_parts, json_label, json_text, local_time
+from .labels import clip, execution_cells, finding_parts, json_label, local_time
 
 JSON_CHILD_LIMIT = 500
 
@@ -67,103 +68,198 @@ def why_empty(state: NodeState | None) -> str | None:
     return None
 
 
-class TextPane(VerticalScroll):
-    """A scrollable block of wrapped, selectable plain text."""
+class ReadOnlyText(TextArea):
+    """Long plain text (an error): wrapped, selectable (ctrl+c copies a selection), literal.
+
+    A `Static` re-wraps all of its text at every layout, seconds for a 1 MB error; a text area
+    wraps once per width and draws only the rows on screen. It never parses markup, and what it
+    is given goes through `clean` first. Height follows the text, up to the pane's height.
+    """
 
     DEFAULT_CSS = """
-    TextPane { height: 1fr; }
-    TextPane > Static { width: 1fr; padding: 0 1; }
+    ReadOnlyText {
+        height: auto; max-height: 100%;
+        border: none; padding: 0 1; background: transparent;
+        scrollbar-size-vertical: 1;
+        &:focus { border: none; background-tint: $foreground 4%; }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            classes=classes,
+            read_only=True,
+            soft_wrap=True,
+            highlight_cursor_line=False,
+            language=None,
+        )
+        self.match_cursor_bracket = False  # a bracket in the text is not code
+        self.source: str | None = None
+        """The text last given, as it came: the same text again is not reloaded."""
+
+    def show(self, text: str) -> None:
+        if text == self.source:
+            return
+        self.source = text
+        self.load_text(for_display(clean(text)))
+
+
+def for_display(text: str) -> str:
+    """`text` without trailing blank lines, and with each line of more than `LONG_LINE`
+    characters broken: a text area renders the whole line for each row of it it draws."""
+    text = text.rstrip("\n")
+    if _TOO_LONG.search(text) is None:
+        return text
+    return _TOO_LONG_RUN.sub("\\g<0>\n", text)
+
+
+LONG_LINE = 10_000
+_TOO_LONG = re.compile(f"[^\\n]{{{LONG_LINE + 1}}}")
+_TOO_LONG_RUN = re.compile(f"[^\\n]{{{LONG_LINE}}}(?=[^\\n])")
+
+OVERVIEW_EDGES = 100
+"""The Overview lists this many children; the tree has them all."""
+OVERVIEW_PARENTS = 20
+DESCRIPTION_LINES = 40
+DESCRIPTION_CHARS = 4_000
+
+
+class OverviewPane(VerticalScroll):
+    """What the node is: status, ids, executions, retry, fallback, children, and its config as a
+    JSON tree (opened a level at a time: a config can be hundreds of levels deep)."""
+
+    DEFAULT_CSS = """
+    OverviewPane { height: 1fr; }
+    OverviewPane > Static { width: 1fr; padding: 0 1; }
+    OverviewPane > JsonTree { height: auto; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.body = Static(Text(""), markup=False, expand=True)
-        self.plain = ""
-        """What `y` copies."""
+        self._config: tuple[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield self.body
+        yield Static(Text(""), markup=False, expand=True, id="overview-text")
+        yield JsonTree(id="config-tree")
 
-    def set_text(self, text: Text, plain: str | None = None) -> None:
-        self.plain = text.plain if plain is None else plain
-        self.body.update(text)
-
-
-class OverviewPane(TextPane):
     def show(self, selection: Selection) -> None:
-        state, graph = selection.state, selection.graph
+        body = self.query_one("#overview-text", Static)
+        tree = self.query_one("#config-tree", JsonTree)
+        state = selection.state
+        config = state.node.config if state is not None and state.node is not None else None
         if state is None:
-            self.set_text(Text("Nothing selected", style="dim"))
-            return
-        node = state.node
-        look = status_look(state.status)
-        text = Text()
-        text.append(one_line(state.title, 120), style="bold")
-        text.append("\n\n")
-        _field(text, "status", Text(f"{look.glyph} {look.word}", style=look.style))
-        if state.first_error and state.failed:
-            _field(text, "error", Text(one_line(state.first_error, 300), style="red"))
-        _field(text, "uuid", one_line(state.uuid))
-        _field(text, "slug", one_line(state.slug or "—"))
-        _field(text, "name", one_line(node.name or "—") if node is not None else "—")
-        _field(text, "kind/action", one_line(state.kind_action))
-        if node is not None and node.description:
-            _field(text, "description", clean(node.description))
-        runs = [x for x in (fmt_attempts(state) or f"×{state.attempts}", fmt_credits(state.credits)) if x]
-        if state.duration is not None:
-            runs.append(fmt_duration(state.duration))
-        _field(text, "executions", "  ".join(runs))
-        if state.child_runs:
-            _field(text, "child runs", ", ".join(one_line(r, 60) for r in state.child_runs), "cyan")
-        if node is not None and node.retry is not None:
-            retry = node.retry
-            interval = f"{retry.initial_interval:g} ms" if retry.initial_interval is not None else "?"
-            _field(
-                text,
-                "retry",
-                f"up to {retry.maximum_attempts or '?'} attempts, first wait {interval}, "
-                f"backoff ×{retry.backoff_coefficient or 1:g}",
-            )
+            body.update(Text("Nothing selected", style="dim"))
         else:
-            _field(text, "retry", "no retry policy", "dim")
-        fallback = state.fallback_edge
-        if fallback is not None:
-            target = graph.states.get(fallback.target or "")
-            name = one_line(target.title, 60) if target else one_line(fallback.target or "?")
-            goes_on = "the run goes on" if fallback.continues else "the run stops"
-            taken = {True: ", it ran", False: ", it did not run", None: ""}[fallback.taken]
-            _field(text, "fallback", f"{name} ({goes_on}{taken})", "dark_orange")
-        else:
-            _field(text, "fallback", "none", "dim")
-        ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
-        if ordinary:
-            text.append("children\n", style="dim")
-            for edge in ordinary:
-                target = graph.states.get(edge.target or "")
-                name = one_line(target.title, 60) if target else one_line(edge.target or "(null)")
-                mark = {True: "  ← taken", False: "  (not taken)", None: ""}[edge.taken]
-                word = "next" if edge.kind is EdgeKind.NEXT else one_line(edge_text(edge), 40)
-                text.append(f"  [{word}] ", style="magenta")
-                text.append(name)
-                text.append(mark + "\n", style="dim")
-        else:
-            _field(text, "children", "none", "dim")
-        if state.parents:
-            _field(text, "parents", ", ".join(one_line(graph.states[p].title, 40) for p in state.parents))
-        text.append("\nconfig\n", style="dim")
-        config = node.config if node is not None else None
-        if config:
-            text.append_text(json_text(config))
-        else:
-            text.append("no config", style="dim")
-        self.set_text(text)
+            body.update(overview_text(selection.graph, state, has_config=bool(config)))
+        tree.display = bool(config)
+        if not config:
+            self._config = None
+        elif self._config != (state.uuid if state else "", config):
+            self._config = (state.uuid if state else "", config)
+            tree.set_value(json_label("config", config), config)
 
 
-class ErrorPane(TextPane):
+def _more(text: Text, count: int, what: str) -> None:
+    text.append(f"  … {count:,} more ({what})\n", style="dim")
+
+
+def overview_text(graph: RunGraph, state: NodeState, *, has_config: bool) -> Text:
+    """The Overview's fields. Lists and free text are cut: a `Static` re-wraps all it holds."""
+    node = state.node
+    look = status_look(state.status)
+    text = Text()
+    text.append(one_line(state.title, 120), style="bold")
+    text.append("\n\n")
+    _field(text, "status", Text(f"{look.glyph} {look.word}", style=look.style))
+    if state.first_error and state.failed:
+        _field(text, "error", Text(one_line(state.first_error, 300), style="red"))
+    _field(text, "uuid", one_line(state.uuid, 200))
+    _field(text, "slug", one_line(state.slug or "—", 200))
+    _field(text, "name", one_line(node.name or "—", 200) if node is not None else "—")
+    _field(text, "kind/action", one_line(state.kind_action, 200))
+    if node is not None and node.description:
+        description, more = clip(clean(node.description), lines=DESCRIPTION_LINES, chars=DESCRIPTION_CHARS)
+        _field(text, "description", description if more is None else f"{description}\n{more}")
+    runs = [x for x in (fmt_attempts(state) or f"×{state.attempts}", fmt_credits(state.credits)) if x]
+    if state.duration is not None:
+        runs.append(fmt_duration(state.duration))
+    _field(text, "executions", "  ".join(runs))
+    if state.child_runs:
+        shown_runs = ", ".join(one_line(r, 60) for r in state.child_runs[:OVERVIEW_PARENTS])
+        if len(state.child_runs) > OVERVIEW_PARENTS:
+            shown_runs += f" … {len(state.child_runs) - OVERVIEW_PARENTS:,} more"
+        _field(text, "child runs", shown_runs, "cyan")
+    if node is not None and node.retry is not None:
+        retry = node.retry
+        interval = f"{retry.initial_interval:g} ms" if retry.initial_interval is not None else "?"
+        _field(
+            text,
+            "retry",
+            f"up to {retry.maximum_attempts or '?'} attempts, first wait {interval}, "
+            f"backoff ×{retry.backoff_coefficient or 1:g}",
+        )
+    else:
+        _field(text, "retry", "no retry policy", "dim")
+    fallback = state.fallback_edge
+    if fallback is not None:
+        target = graph.states.get(fallback.target or "")
+        name = one_line(target.title, 60) if target else one_line(fallback.target or "?", 60)
+        goes_on = "the run goes on" if fallback.continues else "the run stops"
+        taken = {True: ", it ran", False: ", it did not run", None: ""}[fallback.taken]
+        _field(text, "fallback", f"{name} ({goes_on}{taken})", "dark_orange")
+    else:
+        _field(text, "fallback", "none", "dim")
+    ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
+    if ordinary:
+        text.append("children\n", style="dim")
+        for edge in ordinary[:OVERVIEW_EDGES]:
+            target = graph.states.get(edge.target or "")
+            name = one_line(target.title, 60) if target else one_line(edge.target or "(null)", 60)
+            mark = {True: "  ← taken", False: "  (not taken)", None: ""}[edge.taken]
+            word = "next" if edge.kind is EdgeKind.NEXT else one_line(edge_text(edge), 40)
+            text.append(f"  [{word}] ", style="magenta")
+            text.append(name)
+            text.append(mark + "\n", style="dim")
+        if len(ordinary) > OVERVIEW_EDGES:
+            _more(text, len(ordinary) - OVERVIEW_EDGES, "the tree lists them all")
+    else:
+        _field(text, "children", "none", "dim")
+    if state.parents:
+        parents = ", ".join(one_line(graph.states[p].title, 40) for p in state.parents[:OVERVIEW_PARENTS])
+        if len(state.parents) > OVERVIEW_PARENTS:
+            parents += f" … {len(state.parents) - OVERVIEW_PARENTS:,} more"
+        _field(text, "parents", parents)
+    if not has_config:
+        text.append("\nconfig      ", style="dim")
+        text.append("no config", style="dim")
+    return text
+
+
+class ErrorPane(VerticalScroll):
+    """The chosen execution's error (else the node's first), in full, then the run's error.
+
+    Both errors are in read-only text areas (`ReadOnlyText`): an error can be megabytes.
+    """
+
+    DEFAULT_CSS = """
+    ErrorPane { height: 1fr; }
+    ErrorPane > Static { width: 1fr; padding: 0 1; }
+    ErrorPane > ReadOnlyText { color: ansi_red; }
+    ErrorPane > #run-error-head { margin-top: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(""), markup=False, expand=True, id="error-head")
+        yield ReadOnlyText(id="error-text")
+        yield Static(Text(""), markup=False, expand=True, id="run-error-head")
+        yield ReadOnlyText(id="run-error-text")
+
     def show(self, selection: Selection) -> None:
         state, graph = selection.state, selection.graph
-        text = Text()
+        head = Text()
         message: str | None = None
+        where = ""
         chosen = selection.chosen
         if chosen is not None and chosen.error_message:
             message = chosen.error_message
@@ -172,21 +268,25 @@ class ErrorPane(TextPane):
             message = state.first_error
             where = "first error"
         if state is not None:
-            text.append(one_line(state.title, 120), style="bold")
-            text.append("\n")
+            head.append(one_line(state.title, 120), style="bold")
+            head.append("\n")
         if message is not None:
-            text.append(f"{where}\n", style="dim")
-            text.append(clean(message), style="red")
+            head.append(where, style="dim")
         else:
-            text.append(why_empty(state) or "No error recorded for this node", style="dim")
+            head.append(why_empty(state) or "No error recorded for this node", style="dim")
+        self.query_one("#error-head", Static).update(head)
+        self._show_text("#error-text", message)
         run_error = graph.run.error_message
-        text.append("\n\nrun error\n", style="dim")
-        if run_error:
-            text.append(clean(run_error), style="red")
-        else:
-            text.append("none", style="dim")
-        plain = clean(message) if message else clean(run_error or "")
-        self.set_text(text, plain)
+        run_head = Text("run error", style="dim")
+        if not run_error:
+            run_head.append("\nnone", style="dim")
+        self.query_one("#run-error-head", Static).update(run_head)
+        self._show_text("#run-error-text", run_error or None)
+
+    def _show_text(self, selector: str, text: str | None) -> None:
+        area = self.query_one(selector, ReadOnlyText)
+        area.display = text is not None
+        area.show(text or "")
 
 
 class ExecutionTable(DataTable[Text]):
