@@ -47,7 +47,7 @@ from .feed import (
     StatusLike,
     TransitionLike,
 )
-from .labels import header_text, local_time, why_text
+from .labels import header_text, local_time, message_text, why_text
 from .panes import (
     ErrorPane,
     EventsPane,
@@ -324,8 +324,10 @@ class InspectorApp(App[None]):
         """The one place failures end up: a notification, the header, and the body if empty.
 
         The last good data stays on screen. A run that cannot be opened at all sends the
-        user back to the run they came from.
+        user back to the run they came from. `text` may quote the server or any exception:
+        it is cleaned and cut (`message_text`) before anything shows it.
         """
+        text = message_text(text)
         self.problem = text
         if text != self._notified_error:
             self._notified_error = text
@@ -503,7 +505,7 @@ class InspectorApp(App[None]):
     def _show_message(self, text: str | None) -> None:
         message = self.main.query_one("#message", Static)
         message.display = text is not None
-        message.update(Text(text or "", style="bold"))
+        message.update(Text(message_text(text or ""), style="bold"))
 
     def _restore_view(self) -> None:
         """Show the run on top of the stack again, as it was left, and poll it."""
@@ -860,13 +862,32 @@ class InspectorApp(App[None]):
         elif self.main.has_class("-zoomed"):
             self.main.remove_class("-zoomed")
 
+    def copy_to_clipboard(self, text: str) -> None:
+        """`App.copy_to_clipboard`, cleaned: the one door to the clipboard (keys, the why view, a
+        text selection). A line break may stay; escape codes and control characters, which a
+        paste into a shell would run, may not."""
+        super().copy_to_clipboard(clean(text))
+
+    def _copy_id(self, what: str, value: str) -> None:
+        """Copy an id as one line: an id with a line break or a control character, pasted into a
+        shell, would run what follows it. Says so when the id had to change."""
+        safe = one_line(value)
+        self.copy_to_clipboard(safe)
+        if safe == value:
+            self.notify(f"Copied {what} {one_line(value, 60)}", timeout=2)
+        else:
+            self.notify(
+                f"Copied {what} {one_line(value, 60)}, changed: it had line breaks or control characters",
+                severity="warning",
+                timeout=6,
+            )
+
     def action_copy_node(self) -> None:
         state = self.selected_state()
         if state is None:
             self.notify("No node selected", severity="warning", timeout=2)
             return
-        self.copy_to_clipboard(state.uuid)
-        self.notify(f"Copied node uuid {one_line(state.uuid, 60)}", timeout=2)
+        self._copy_id("node uuid", state.uuid)
 
     def action_copy_run(self) -> None:
         graph = self.graph
@@ -874,8 +895,7 @@ class InspectorApp(App[None]):
         if not uuid:
             self.notify("The run has no uuid", severity="warning", timeout=2)
             return
-        self.copy_to_clipboard(uuid)
-        self.notify(f"Copied run uuid {one_line(uuid, 60)}", timeout=2)
+        self._copy_id("run uuid", uuid)
 
     def action_copy_pane(self) -> None:
         """The node's error, else its output JSON; on the Input or Output pane, what it shows."""
@@ -890,11 +910,12 @@ class InspectorApp(App[None]):
         if tab in ("input", "output"):
             what, text = tab, self.main.query_one(f"#{tab}-pane", JsonPane).plain
         elif error:
-            what, text = "error", clean(error)
+            what, text = "error", error
         else:
             output = selection.graph.output_of(state.uuid)
             what = "output"
             text = "" if output is None else json.dumps(output, indent=2, ensure_ascii=False, default=str)
+        text = clean(text)
         name = one_line(state.title, 60)
         if not text:
             self.notify(f"Nothing to copy: {name} has no {what}", severity="warning", timeout=2)
@@ -1012,9 +1033,16 @@ class InspectorApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """`App.notify`, but plain text unless asked: messages here quote API text (titles,
-        errors), which must never be read as markup or run an action when clicked."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """`App.notify`, but plain text unless asked, cleaned and cut: messages here quote API
+        text (titles, errors), which must never be read as markup, run an action when clicked,
+        or reach the terminal with its escape codes."""
+        super().notify(
+            message_text(message),
+            title=one_line(title, 120),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # -- the command palette ------------------------------------------------------------
 

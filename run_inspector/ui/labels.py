@@ -32,6 +32,9 @@ from ..why import WhyReport
 from .views import NodeView
 
 TITLE_LIMIT = 60
+MESSAGE_LINES = 12
+MESSAGE_CHARS = 2_000
+"""A message on screen (the body message, a notification) is cut to this: an error can be huge."""
 MATCH_STYLE = "bold black on yellow"
 FLASH_STYLE = "on #4a4100"
 FALLBACK_STYLE = "bold dark_orange"
@@ -69,6 +72,13 @@ def clip(text: str, *, lines: int, chars: int) -> tuple[str, str | None]:
     if more_lines > 1:
         return cut, f"… {more_lines:,} more lines"
     return cut, f"… {len(text) - len(cut):,} more characters"
+
+
+def message_text(text: object) -> str:
+    """Any message for the screen (the body message, a notification, the header's problem):
+    cleaned, and cut to a few lines. The one path for messages, whatever raised them."""
+    shown, more = clip(clean(text), lines=MESSAGE_LINES, chars=MESSAGE_CHARS)
+    return shown if more is None else f"{shown}\n{more}"
 
 
 def node_label(state: NodeState, *, query: str = "", matched: bool = False) -> Text:
