@@ -409,33 +409,56 @@ def print_table(size: Size, body_size: int, rows: Iterable[Row]) -> None:
         print(format_row(row))
 
 
+def one_size(name: str, with_tui: bool, misses_file: Path) -> None:
+    """Run and print one size; append its misses (one per line) to `misses_file`."""
+    size = SIZES[name]
+    with tempfile.TemporaryDirectory(prefix="run-inspector-bench-") as tmp:
+        rows = run_size(size, Path(tmp), repeats=REPEATS[name], subprocess_repeats=SUBPROCESS_REPEATS[name],
+                        with_tui=with_tui, tui_repeats=1 if name == "XL" else 3)
+        print_table(size, (Path(tmp) / f"run_{name}.json").stat().st_size, rows)
+    with misses_file.open("a", encoding="utf-8") as out:
+        for row in rows:
+            if row.verdict == "MISS":
+                out.write(f"{name}: {row.stage} ({row.miss_by() or 'see the note'})\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="S,M,L,XL", help="comma-separated: S, M, L, XL")
     parser.add_argument("--no-tui", action="store_true", help="skip the TUI stages")
     parser.add_argument("--memory-probe", nargs=2, metavar=("BODY", "CHANGED"), help=argparse.SUPPRESS)
+    parser.add_argument("--one-size", nargs=2, metavar=("SIZE", "MISSES_FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
         print(json.dumps(memory_probe(*args.memory_probe)))
+        return 0
+    if args.one_size:
+        one_size(args.one_size[0], not args.no_tui, Path(args.one_size[1]))
         return 0
     names = [name.strip().upper() for name in args.sizes.split(",") if name.strip()]
     unknown = [name for name in names if name not in SIZES]
     if unknown:
         parser.error(f"unknown size {', '.join(unknown)} (choose from {', '.join(SIZES)})")
     print(f"run-inspector benchmarks · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
-          f"medians of S/M/L/XL = {'/'.join(str(REPEATS[n]) for n in SIZES)} repeats")
+          f"medians of S/M/L/XL = {'/'.join(str(REPEATS[n]) for n in SIZES)} repeats · "
+          "each size in a fresh process", flush=True)
     started = time.perf_counter()
-    misses: list[str] = []
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory(prefix="run-inspector-bench-") as tmp:
+        misses_file = Path(tmp) / "misses.txt"
+        misses_file.touch()
         for name in names:
-            size = SIZES[name]
-            rows = run_size(size, Path(tmp), repeats=REPEATS[name], subprocess_repeats=SUBPROCESS_REPEATS[name],
-                            with_tui=not args.no_tui, tui_repeats=1 if name == "XL" else 3)
-            print_table(size, (Path(tmp) / f"run_{name}.json").stat().st_size, rows)
-            misses.extend(f"{name}: {row.stage} ({row.miss_by() or 'see the note'})"
-                          for row in rows if row.verdict == "MISS")
-            sys.stdout.flush()
+            # A fresh process per size: the heap an earlier size left (an XL run is over a GB,
+            # the TUI stages load Textual) would slow the next one's Python-heavy stages.
+            argv_child = [sys.executable, "-m", "benchmarks.run", "--one-size", name, str(misses_file)]
+            done = subprocess.run([*argv_child, *(["--no-tui"] if args.no_tui else [])], env=env, cwd=ROOT,
+                                  check=False)
+            if done.returncode != 0:
+                print(f"\n{name}: the benchmark process failed (exit {done.returncode})")
+                with misses_file.open("a", encoding="utf-8") as out:
+                    out.write(f"{name}: the benchmark process failed\n")
+        misses = misses_file.read_text(encoding="utf-8").splitlines()
     print(f"\nTotal {time.perf_counter() - started:.0f} s.", end=" ")
     print("Misses: " + "; ".join(misses) if misses else "Every target met.")
     return 0
