@@ -7,7 +7,6 @@ Exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -111,21 +110,28 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
     return ApiSource(client, run_uuid, settings.api_url)
 
 
-async def _fetch_once(source: RunSource) -> RunGraph:
+async def _fetch_body(source: RunSource) -> bytes:
     try:
-        body = await source.fetch_bytes(source.root_uuid)
+        return await source.fetch_bytes(source.root_uuid)
     finally:
         await source.aclose()
-    graph = RunGraph.build(parse_run_response(body))
+
+
+def _load_once(source: RunSource) -> RunGraph:
+    """The run, fetched once. A file needs no event loop, so none is started for it."""
     if isinstance(source, FileSource):
-        source.set_root(graph.run.uuid)
-    return graph
+        body = source.body
+    else:
+        import asyncio
+
+        body = asyncio.run(_fetch_body(source))
+    return RunGraph.build(parse_run_response(body))
 
 
 def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
     from .findings import compute_findings
 
-    graph = asyncio.run(_fetch_once(source))
+    graph = _load_once(source)
     findings = compute_findings(graph)
     if args.json:
         from .render_json import dumps
@@ -152,6 +158,8 @@ def _watch(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO
             return await Watcher(source, source.root_uuid, out, err, interval=args.interval or 2.0).run()
         finally:
             await source.aclose()
+
+    import asyncio
 
     return _status_code(args, asyncio.run(go()))
 
