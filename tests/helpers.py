@@ -9,6 +9,7 @@ from typing import Any
 
 from run_inspector.graph import RunGraph
 from run_inspector.models import parse_run_response
+from run_inspector.source import RunSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -90,3 +91,22 @@ def chain(n: int) -> dict[str, Any]:
 
 def mutate(data: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(data)
+
+
+class ScriptedSource(RunSource):
+    """Answers each fetch with the next scripted body or error (the last one repeats)."""
+
+    live = True
+    root_uuid = "run-1"
+    description = "script"
+
+    def __init__(self, *answers: bytes | Exception) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        answer = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer

@@ -52,6 +52,7 @@ from .fixtures.make_hostile import (
 from .helpers import FIXTURES, fixture_bytes
 from .rawserver import answer, raw_server
 from .test_faults import NETWORK_FAULTS, RESPONSE_FAULTS
+from .ui_helpers import notices, pane_text, static_text
 
 SIZE = (120, 36)
 HOSTILE = FIXTURES / "hostile_run.json"
@@ -109,25 +110,12 @@ def tree_labels(app: InspectorApp) -> list[Any]:
     return [tree.get_node_at_line(line).label for line in range(tree.last_line + 1)]  # type: ignore[union-attr]
 
 
-def static_text(app: InspectorApp, selector: str) -> str:
-    return str(app.main.query_one(selector, Static).render())
-
-
-def pane_text(app: InspectorApp, pane: type[OverviewPane] | type[ErrorPane]) -> str:
-    """What a pane shows: its text and its text areas, in order."""
-    parts = []
-    for widget in app.main.query_one(pane).query("Static, TextArea"):
-        if widget.display:
-            parts.append(widget.text if isinstance(widget, TextArea) else str(widget.render()))
-    return "\n".join(parts)
-
-
 def screen_texts(app: InspectorApp) -> list[str]:
     """Everything on screen that came from the run, as plain text, plus the notifications."""
     texts = [str(label) for label in tree_labels(app)]
     texts += [static_text(app, "#header"), static_text(app, "#message")]
     texts += [pane_text(app, pane) for pane in (OverviewPane, ErrorPane)]
-    texts += [n.message for n in app._notifications]
+    texts += notices(app)
     return texts
 
 

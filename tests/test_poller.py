@@ -8,34 +8,14 @@ from typing import Any
 
 from run_inspector.errors import NotFoundError, RateLimitedError, ServerError, UnauthorizedError
 from run_inspector.poller import Backoff, Poller, PollStatus, Snapshot
-from run_inspector.source import RunSource
 
-from .helpers import execution, node, run_of
+from .helpers import ScriptedSource, execution, node, run_of
 
 
 def body(status: str, *node_statuses: str) -> bytes:
     nodes = [node("start", "start", ["a"]), node("a", "call", ["end"]), node("end", "end")]
     executions = [execution(u, s) for u, s in zip(("start", "a", "end"), node_statuses, strict=False)]
     return json.dumps(run_of(nodes, executions, status=status)).encode()
-
-
-class ScriptedSource(RunSource):
-    """Answers each fetch with the next scripted body or error (the last one repeats)."""
-
-    live = True
-    root_uuid = "run-1"
-    description = "script"
-
-    def __init__(self, *answers: bytes | Exception) -> None:
-        self.answers = list(answers)
-        self.calls = 0
-
-    async def fetch_bytes(self, run_uuid: str) -> bytes:
-        answer = self.answers[min(self.calls, len(self.answers) - 1)]
-        self.calls += 1
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 class FakeClock:

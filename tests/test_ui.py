@@ -28,7 +28,8 @@ from run_inspector.ui.panes import ErrorPane, EventsTable, ExecutionTable, JsonP
 from run_inspector.ui.screens import COMMANDS, HelpScreen, display_keys
 
 from .conftest import child_bodies
-from .helpers import fixture_data
+from .helpers import ScriptedSource, fixture_data
+from .ui_helpers import cursor_key, notices, pane_text, ready
 
 SIZE = (120, 36)
 
@@ -39,37 +40,11 @@ def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("textual.constants.TEXTUAL_ANIMATIONS", "none")
 
 
-async def ready(pilot: Pilot[None]) -> InspectorApp:
-    """Wait until the first snapshot is on screen."""
-    app = pilot.app
-    assert isinstance(app, InspectorApp)
-    for _ in range(200):
-        if app.graph is not None and app.run_tree.cursor_node is not None:
-            break
-        await pilot.pause(0.01)
-    await pilot.pause()
-    return app
-
-
-def cursor_key(app: InspectorApp) -> str | None:
-    view = app.run_tree.cursor_view
-    return view.key if view is not None else None
-
-
 def text_of(app: InspectorApp, selector: str) -> str:
     widget = app.main.query_one(selector)
     if isinstance(widget, Static):
         return str(widget.render())
     raise TypeError(selector)
-
-
-def pane_text(app: InspectorApp, pane: type[OverviewPane] | type[ErrorPane]) -> str:
-    """What a pane shows: its text and its text areas, in order."""
-    parts = []
-    for widget in app.main.query_one(pane).query("Static, TextArea"):
-        if widget.display:
-            parts.append(widget.text if isinstance(widget, TextArea) else str(widget.render()))
-    return "\n".join(parts)
 
 
 def tree_lines(app: InspectorApp) -> list[str]:
@@ -80,10 +55,6 @@ def tree_lines(app: InspectorApp) -> list[str]:
         assert node is not None
         lines.append(str(node.label))
     return lines
-
-
-def notices(app: InspectorApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 # -- the first screen -----------------------------------------------------------------
@@ -842,23 +813,12 @@ async def test_notifications_quote_api_text_literally(failed_body: bytes) -> Non
         assert app.is_running
 
 
-class SequenceSource(RunSource):
+class SequenceSource(ScriptedSource):
     """A live run answering each fetch with the next body or error (the last one repeats)."""
 
     live = True
     root_uuid = "run-failed-0001"
     description = "sequence"
-
-    def __init__(self, *answers: bytes | Exception) -> None:
-        self.answers = list(answers)
-        self.calls = 0
-
-    async def fetch_bytes(self, run_uuid: str) -> bytes:
-        answer = self.answers[min(self.calls, len(self.answers) - 1)]
-        self.calls += 1
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 async def test_the_core_poller_drives_the_app_through_an_outage(failed_body: bytes) -> None:

