@@ -15,7 +15,7 @@ from typing import TextIO
 from . import __version__
 from .errors import ConfigError, InspectorError, UsageError
 from .graph import RunGraph
-from .models import parse_run_response
+from .models import FAILED_STATUSES, parse_run_response
 from .source import ApiSource, FileSource, RunSource
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_FETCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -145,9 +145,8 @@ def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
 
 
 def _status_code(args: argparse.Namespace, graph: RunGraph) -> int:
-    from .watch import failed_exit
-
-    return EXIT_RUN_FAILED if args.exit_status and failed_exit(graph) else EXIT_OK
+    failed = graph.summary.status in FAILED_STATUSES
+    return EXIT_RUN_FAILED if args.exit_status and failed else EXIT_OK
 
 
 def _watch(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO) -> int:

@@ -12,7 +12,6 @@ from rich.text import Text
 
 from .errors import FetchError
 from .graph import RunGraph
-from .models import FAILED_STATUSES
 from .poller import Poller, PollStatus, Snapshot, Transition
 from .present import fmt_credits, fmt_duration, status_look
 from .sanitize import one_line
@@ -121,7 +120,3 @@ class Watcher:
             raise FetchError("the run could not be fetched")
         self.out.print(summary_text(graph))
         return graph
-
-
-def failed_exit(graph: RunGraph) -> bool:
-    return graph.summary.status in FAILED_STATUSES
