@@ -62,6 +62,7 @@ class FileSource(RunSource):
         self.description = description
         self.root_uuid = "(file)"
         self._children: dict[str, bytes] | None = None
+        self._is_bundle = False
 
     @classmethod
     def open(cls, path: str) -> FileSource:
@@ -72,18 +73,19 @@ class FileSource(RunSource):
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
 
-    def set_root(self, run_uuid: str | None) -> None:
-        if run_uuid:
-            self.root_uuid = run_uuid
-
     def children(self) -> dict[str, bytes]:
+        """The bundle's other runs by uuid; the file's own run is there too under its real uuid."""
         if self._children is None:
             self._children = {}
             try:
                 data = json.loads(self.body)
             except (ValueError, RecursionError):
                 data = None
+            run = data.get("run") if isinstance(data, dict) else None
+            if isinstance(run, dict) and isinstance(run.get("uuid"), str):
+                self._children[run["uuid"]] = self.body
             bundle = data.get(BUNDLE_KEY) if isinstance(data, dict) else None
+            self._is_bundle = isinstance(bundle, dict)
             runs = bundle.get("runs") if isinstance(bundle, dict) else None
             if isinstance(runs, dict):
                 for uuid, response in runs.items():
@@ -98,7 +100,7 @@ class FileSource(RunSource):
         if found is None:
             hint = (
                 "a bundle holds the runs that were open when it was saved"
-                if children
+                if self._is_bundle
                 else "this file holds one run: open the child runs in the app (o), then save a bundle (s)"
             )
             raise NotFoundError(f"run {run_uuid} is not in {self.description}", hint)

@@ -177,3 +177,16 @@ def test_console_script_runs_as_a_module() -> None:
         timeout=60,
     )
     assert result.returncode == 1 and "Sync to HubSpot" in result.stdout and result.stderr == ""
+
+
+async def test_a_file_answers_for_its_run_by_its_real_uuid_too() -> None:
+    from run_inspector.errors import NotFoundError
+    from run_inspector.source import FileSource
+
+    source = FileSource.open(FAILED)
+    body = Path(FAILED).read_bytes()
+    assert await source.fetch_bytes(source.root_uuid) == body
+    assert await source.fetch_bytes("run-failed-0001") == body
+    with pytest.raises(NotFoundError) as caught:
+        await source.fetch_bytes("run-child-1")
+    assert "this file holds one run" in caught.value.hint

@@ -206,21 +206,6 @@ class RunTree(Tree[NodeView]):
         self.scroll_to_node(node, animate=False)
         return True
 
-    def expand_to_depth(self, limit: int) -> None:
-        """Open the first levels of a small tree, `limit` items at most."""
-        if self.display_tree is None:
-            return
-        budget = limit
-        queue = [self.root]
-        while queue and budget > 0:
-            node = queue.pop(0)
-            if node is not self.root:
-                self.expand_node(node)
-            for child in node.children:
-                budget -= 1
-                if child.allow_expand:
-                    queue.append(child)
-
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeView]) -> None:
         node = event.node
         if node.data is not None:
