@@ -15,7 +15,7 @@ from typing import TextIO
 from . import __version__
 from .errors import ConfigError, InspectorError, UsageError
 from .graph import RunGraph
-from .models import FAILED_STATUSES, parse_run_response
+from .models import FAILED_STATUSES, collector_paused, parse_run_response
 from .source import ApiSource, FileSource, RunSource
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_FETCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -82,11 +82,10 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
             "give exactly one of RUN, --file PATH or --demo" if chosen else "no run given",
             "e.g. run-inspector --demo, or run-inspector <run uuid> with CARGO_API_TOKEN set",
         )
-    from .config import parse_run_ref, settings_from
-
     if args.file:
         return FileSource.open(args.file)
     from .client import CargoClient
+    from .config import parse_run_ref, settings_from
 
     if args.demo:
         from .demo import DEMO_API_URL, DEMO_RUN_UUID, DemoTransport
@@ -129,6 +128,15 @@ def _load_once(source: RunSource) -> RunGraph:
 
 
 def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
+    # The run becomes hundreds of thousands of objects, and findings and rendering make many
+    # short-lived ones, none in a cycle: with the collector on between the stages, each pass
+    # would walk the whole run again (~10 ms of a --print on L). `_show_once` returns (and
+    # its run is freed) before the collector is back, so its first pass has nothing to walk.
+    with collector_paused():
+        return _show_once(args, source, out)
+
+
+def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
     from .findings import compute_findings
 
     graph = _load_once(source)

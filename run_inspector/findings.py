@@ -13,14 +13,15 @@ value really is, the corrected expression.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Reversible
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import chain
+from operator import attrgetter
 from typing import Any, Literal, Protocol
 
 from .graph import EdgeKind, NodeState, RunGraph
@@ -107,6 +108,7 @@ _SEGMENT = re.compile(
     re.VERBOSE,
 )
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*\Z")
+_ESCAPED = re.compile(r"\\(.)")
 _EXPRESSION_KEYS = ("expression", "value", "template")
 
 
@@ -147,10 +149,18 @@ def format_reference(slug: str, path: tuple[Segment, ...] | list[Segment]) -> st
     return "nodes" + format_path((slug, *path))
 
 
+Parsed = tuple[tuple[str, str, tuple[Segment, ...]], ...]
+"""References as parsed from one string: (text as written, slug, path) each, in order."""
+
+
 def references_in(text: str, where: tuple[Segment, ...] = (), *, bare: bool = False) -> list[Reference]:
     """The `nodes.…` reads inside the `{{ … }}` of `text` (or in all of it when `bare`)."""
+    return [Reference(written, slug, path, where) for written, slug, path in _parse_references(text, bare)]
+
+
+def _parse_references(text: str, bare: bool) -> Parsed:
     bodies = [text] if bare else [m.group(1) for m in _BRACES.finditer(text)]
-    refs: list[Reference] = []
+    refs: list[tuple[str, str, tuple[Segment, ...]]] = []
     for body in bodies:
         for match in _NODES.finditer(body):
             segments: list[Segment] = []
@@ -162,58 +172,82 @@ def references_in(text: str, where: tuple[Segment, ...] = (), *, bare: bool = Fa
                     segments.append(int(seg.group("index")))
                 else:
                     quoted = seg.group("dq") if seg.group("dq") is not None else seg.group("sq")
-                    segments.append(re.sub(r"\\(.)", r"\1", quoted))
+                    segments.append(_ESCAPED.sub(r"\1", quoted))
                 pos = seg.end()
             if body[pos:].lstrip().startswith("(") and len(segments) > 1:
                 segments.pop()  # a method call such as .toLowerCase(): not a key
             if not segments or not isinstance(segments[0], str):
                 continue
-            refs.append(Reference(body[match.start() : pos].strip(), segments[0], tuple(segments[1:]), where))
-    return refs
+            refs.append((body[match.start() : pos].strip(), segments[0], tuple(segments[1:])))
+    return tuple(refs)
 
 
 def _is_expression_object(value: dict[str, Any]) -> bool:
-    return any(isinstance(value.get(k), str) and "expression" in value[k].lower() for k in ("kind", "type"))
+    kind, type_ = value.get("kind"), value.get("type")
+    return (isinstance(kind, str) and "expression" in kind.lower()) or (
+        isinstance(type_, str) and "expression" in type_.lower()
+    )
 
 
-def config_references(state: NodeState) -> list[Reference]:
+Read = tuple[str, str, tuple[Segment, ...], tuple[Segment, ...]]
+"""A `Reference`'s fields (text, slug, path, where), before any object is made for it."""
+
+
+def config_references(state: NodeState, parsed: dict[str, Parsed] | None = None) -> list[Reference]:
     """Every `nodes.…` read in a node's config, in any string at any depth.
 
     Template expression objects (`{"kind": "templateExpression", "expression": "…"}`) are
     read too, with or without braces. A group's `_nodes` sub-graph is skipped: its nodes
-    are states of their own.
+    are states of their own. `parsed` keeps the parse of each template string across calls
+    (a run repeats the same templates in many nodes).
     """
+    return [Reference(*read) for read in _config_reads(state, {} if parsed is None else parsed)]
+
+
+def _config_reads(state: NodeState, parsed: dict[str, Parsed]) -> list[Read]:
     config = state.node.config if state.node is not None else None
     if not config:
         return []
-    refs: list[Reference] = []
+    reads: list[Read] = []
     seen: set[tuple[str, tuple[Segment, ...]]] = set()
+    group = state.action == "group"
+    # Depth first, in the config's order. Only containers and strings holding `{{` are
+    # stacked: nothing else can hold a reference (most of a config is prompts and schemas).
     stack: list[tuple[Any, tuple[Segment, ...]]] = [(config, ())]
+    push = stack.append
     while stack:
         value, where = stack.pop()
-        if isinstance(value, str):
-            found = references_in(value, where) if "{{" in value else []
-        elif isinstance(value, dict):
+        if isinstance(value, dict):
             bare = _is_expression_object(value)
-            found = []
-            for key, child in reversed(list(value.items())):
-                if not where and key == "_nodes" and state.action == "group":
-                    continue
-                if bare and key in _EXPRESSION_KEYS and isinstance(child, str) and "{{" not in child:
-                    found.extend(references_in(child, (*where, key), bare=True))
-                else:
-                    stack.append((child, (*where, str(key))))
+            items: Reversible[tuple[str, Any]] = value.items()
+            if group and not where:
+                items = [(key, child) for key, child in items if key != "_nodes"]
+            for key, child in reversed(items):
+                if isinstance(child, str):
+                    if "{{" in child:
+                        push((child, (*where, str(key))))
+                    elif bare and key in _EXPRESSION_KEYS:
+                        at = (*where, key)
+                        for written, slug, path in _parse_references(child, True):
+                            if (written, at) not in seen:
+                                seen.add((written, at))
+                                reads.append((written, slug, path, at))
+                elif isinstance(child, (dict, list)):
+                    push((child, (*where, str(key))))
         elif isinstance(value, list):
-            stack.extend((child, (*where, i)) for i, child in reversed(list(enumerate(value))))
-            continue
-        else:
-            continue
-        for ref in found:
-            key_ = (ref.text, ref.where)
-            if key_ not in seen:
-                seen.add(key_)
-                refs.append(ref)
-    return refs
+            for index in range(len(value) - 1, -1, -1):
+                child = value[index]
+                if isinstance(child, (dict, list)) or (isinstance(child, str) and "{{" in child):
+                    push((child, (*where, index)))
+        elif isinstance(value, str) and "{{" in value:
+            references = parsed.get(value)
+            if references is None:
+                references = parsed[value] = _parse_references(value, False)
+            for written, slug, path in references:
+                if (written, where) not in seen:
+                    seen.add((written, where))
+                    reads.append((written, slug, path, where))
+    return reads
 
 
 def resolve(value: Any, path: tuple[Segment, ...] | list[Segment]) -> tuple[Any, int]:
@@ -282,7 +316,9 @@ def suggest_path(
     # 2. A key with a close name at the same place (a typo, or camelCase against snake_case).
     missing = rest[0]
     if isinstance(base, dict) and isinstance(missing, str):
-        close = difflib.get_close_matches(missing, [str(k) for k in base], n=1, cutoff=0.75)
+        from difflib import get_close_matches  # only for a path that is wrong: rare
+
+        close = get_close_matches(missing, [str(k) for k in base], n=1, cutoff=0.75)
         if close and resolve(base[close[0]], rest[1:])[1] == len(rest) - 1:
             return Suggestion(
                 (*head, close[0], *rest[1:]), f"there is no `{missing}`; the closest key is `{close[0]}`"
@@ -350,16 +386,29 @@ class _Context:
                 self.by_slug[slug] = state
         self.slugs = sorted(self.by_slug)
         self._close_slug: dict[str, str | None] = {}
+        self.fine: set[tuple[str, tuple[Segment, ...]]] = set()
+        """(slug, path) of references already found to read something real (or unknowable)."""
         self.run_succeeded = (graph.run.status or "") == "success"
 
     def closest_slug(self, slug: str) -> str | None:
         if slug not in self._close_slug:
-            close = difflib.get_close_matches(slug, self.slugs, n=1, cutoff=0.6)
+            from difflib import get_close_matches  # only for a slug that names no node: rare
+
+            close = get_close_matches(slug, self.slugs, n=1, cutoff=0.6)
             self._close_slug[slug] = close[0] if close else None
         return self._close_slug[slug]
 
     def check(self, ref: Reference) -> _Check | None:
         """A finding-to-be for one reference, or None when it reads something real (or unknowable)."""
+        key = (ref.slug, ref.path)
+        if key in self.fine:
+            return None  # a run reads the same paths in many nodes
+        check = self._check(ref)
+        if check is None:
+            self.fine.add(key)
+        return check
+
+    def _check(self, ref: Reference) -> _Check | None:
         upstream = self.by_slug.get(ref.slug)
         if upstream is None:
             closest = self.closest_slug(ref.slug)
@@ -535,10 +584,16 @@ def _routes_taken(graph: RunGraph, state: NodeState) -> str:
 def _expression_findings(graph: RunGraph, ctx: _Context, add: _Add) -> dict[str, list[_Check]]:
     """Missing paths and unknown slugs; on a routing node that ran, a branch result."""
     by_node: dict[str, list[_Check]] = {}
+    parsed: dict[str, Parsed] = {}
     for state in graph.states.values():
         if state.node is None or not state.node.config:
             continue
-        checks = [c for ref in config_references(state) if (c := ctx.check(ref)) is not None]
+        checks = [
+            check
+            for read in _config_reads(state, parsed)
+            if (read[1], read[2]) not in ctx.fine  # most reads: no `Reference` is made for them
+            and (check := ctx.check(Reference(*read))) is not None
+        ]
         if not checks:
             continue
         by_node[state.uuid] = checks
@@ -788,13 +843,33 @@ def _literal_spots(value: Any, where: str) -> Iterator[tuple[str, str]]:
             stack.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(current))))
 
 
+def _may_hold_template(value: Any) -> bool:
+    """False when no string under `value` holds `{{` (one C-level pass); True when one may."""
+    if isinstance(value, str):
+        return "{{" in value
+    if not isinstance(value, (dict, list)):
+        return False
+    try:
+        # JSON text has `{{` only inside strings: an object's first member is a quoted key.
+        return "{{" in json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        return True  # not plain JSON data: walk it
+
+
 def _template_literals(ctx: _Context, add: _Add) -> None:
+    sources = [
+        (label, source)
+        for label, source in (("computed config", ctx.computed), ("output", ctx.context))
+        if _may_hold_template(source)
+    ]
+    if not sources:
+        return
     for slug, state in ctx.by_slug.items():
         if not state.executions:
             continue
         spots: list[tuple[str, str]] = []
-        for label, source in (("computed config", ctx.computed), ("output", ctx.context)):
-            if slug in source:
+        for label, source in sources:
+            if slug in source and _may_hold_template(source[slug]):
                 for path, snippet in _literal_spots(source[slug], label):
                     spots.append((path, snippet))
         if not spots:
@@ -813,18 +888,25 @@ def _template_literals(ctx: _Context, add: _Add) -> None:
         )
 
 
+_MOMENTS = attrgetter("updated_at", "started_at", "finished_at")
+
+
 def _stuck(graph: RunGraph, now: datetime | None, stuck_after: float, add: _Add) -> None:
     run = graph.run
     status = run.status or ""
     if status not in ACTIVE_STATUSES:
         return
     moments = [run.updated_at, run.created_at]
-    for execution in run.executions or []:
-        moments.extend((execution.updated_at, execution.started_at, execution.finished_at))
-    known = [m if m.tzinfo is not None else m.replace(tzinfo=UTC) for m in moments if m is not None]
+    moments.extend(chain.from_iterable(map(_MOMENTS, run.executions or [])))
+    known = list(filter(None, moments))  # drops the Nones: a datetime is never false
     if not known:
         return
-    last = max(known)
+    try:
+        last = max(known)
+    except TypeError:  # naive and aware moments: naive ones are UTC
+        last = max(m if m.tzinfo is not None else m.replace(tzinfo=UTC) for m in known)
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
     age = ((now or datetime.now(UTC)) - last).total_seconds()
     if age <= stuck_after:
         return

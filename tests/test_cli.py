@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import subprocess
@@ -12,7 +13,11 @@ import httpx
 import pytest
 
 from run_inspector import cli
+from run_inspector.findings import compute_findings
+from run_inspector.graph import RunGraph
+from run_inspector.models import parse_run_response
 from run_inspector.render_json import SCHEMA
+from run_inspector.render_text import print_run
 
 from .helpers import FIXTURES, execution, node, run_of
 
@@ -167,6 +172,31 @@ def test_demo_one_shot_shows_the_finished_run() -> None:
     code, out, _ = invoke("--demo", "--json", "--exit-status")
     data = json.loads(out)
     assert code == 0 and data["run"]["status"] == "success" and data["run"]["verdict"] == "degraded"
+
+
+def test_print_writes_the_runs_tree_and_findings_as_print_run_does() -> None:
+    graph = RunGraph.build(parse_run_response(Path(FAILED).read_bytes()))
+    expected = io.StringIO()
+    print_run(graph, expected, findings=compute_findings(graph))
+    code, out, _ = invoke("--file", FAILED, "--print")
+    assert code == 0 and out == expected.getvalue() and "Findings (" in out
+
+
+@pytest.mark.parametrize("mode", ["--print", "--json"])
+def test_one_shot_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path, mode: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"run": {"uuid"')
+    assert gc.isenabled()
+    assert invoke("--file", FAILED, mode)[0] == 0
+    assert gc.isenabled()
+    assert invoke("--file", str(bad), mode)[0] == 3
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert invoke("--file", FAILED, mode)[0] == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_console_script_runs_as_a_module() -> None:

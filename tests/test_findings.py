@@ -17,6 +17,7 @@ from run_inspector.findings import (
     Finding,
     Kind,
     compute_findings,
+    config_references,
     format_reference,
     references_in,
     resolve,
@@ -321,6 +322,73 @@ def test_findings_are_sorted_by_severity_then_graph_order() -> None:
 )
 def test_references_in_expressions(text: str, expected: list[tuple[str, tuple[object, ...]]]) -> None:
     assert [(r.slug, r.path) for r in references_in(text)] == expected
+
+
+def test_config_references_in_config_order_once_each_and_not_in_a_groups_sub_graph() -> None:
+    config = {
+        "b": ["{{nodes.a.one}}", 3, None, {"deep": ["no braces: nodes.a.plain", "{{ nodes.a.two[0] }}"]}],
+        "reason": {"kind": "templateExpression", "expression": "nodes.a.bare", "value": "nodes.a.also"},
+        "again": "{{nodes.a.one}} and {{nodes.a.one}}",
+        "_nodes": {"n": {"config": {"x": "{{nodes.a.inside}}"}}},
+        "last": "{{nodes.a.one}}",
+    }
+    data = run_of([node("a", "step"), node("g", "group", config=config), node("s", "step", config=config)])
+    graph = graph_of(data)
+    expected = [
+        ("nodes.a.one", ("b", 0)),
+        ("nodes.a.two[0]", ("b", 3, "deep", 1)),
+        ("nodes.a.also", ("reason", "value")),  # an expression object's own keys are read first
+        ("nodes.a.bare", ("reason", "expression")),
+        ("nodes.a.one", ("again",)),
+        ("nodes.a.one", ("last",)),
+    ]
+    group = [(r.text, r.where) for r in config_references(graph.states["g"])]
+    assert group == expected
+    step = [(r.text, r.where) for r in config_references(graph.states["s"])]
+    assert step == [*expected[:5], ("nodes.a.inside", ("_nodes", "n", "config", "x")), expected[5]]
+    parsed: dict[str, Any] = {}  # one parse of each template, shared by the nodes
+    assert [config_references(graph.states[u], parsed) for u in "gs"] == [
+        config_references(graph.states[u]) for u in "gs"
+    ]
+    assert "{{nodes.a.one}}" in parsed
+
+
+def test_the_same_read_in_many_nodes_is_checked_for_each() -> None:
+    reads = {"x": "{{nodes.a.out}}", "y": "{{nodes.a.nope}}"}
+    nodes = [
+        node("a", "step", ["b"]),
+        node("b", "step", ["c"], config=reads),
+        node("c", "step", config=reads),
+    ]
+    data = run_of(nodes, [execution("a"), execution("b"), execution("c")])
+    data["runContext"] = {"a": {"out": 1}, "b": {}, "c": {}}
+    missing = of_kind(findings_of(data), Kind.MISSING_PATH)
+    assert [(f.node_slug, f.message) for f in missing] == [
+        (slug, "reads `nodes.a.nope`, a path that does not exist in the output of a") for slug in "bc"
+    ]
+
+
+def test_template_literal_written_with_json_escapes_is_found() -> None:
+    nodes = [node("a", "step")]
+    data = run_of(nodes, [execution("a")])
+    data["runContext"] = {"a": {"deep": [{"text": "left: {{x}}"}]}}
+    body = json.dumps(data).replace("{{x}}", "\\u007b\\u007Bx}}").encode()
+    assert b"{{" not in body
+    [literal] = of_kind(findings_of(body), Kind.TEMPLATE_LITERAL)
+    assert literal.message == "a template was left unevaluated in its output.deep[0].text: left: {{x}}"
+
+
+def test_stuck_run_reads_timestamps_with_and_without_a_time_zone() -> None:
+    nodes = [node("a", "step")]
+    executions = [
+        execution("a", "running", startedAt="2026-11-20T09:00:05", updatedAt="2026-11-20T09:00:01Z"),
+        execution("a", "running", startedAt="2026-11-20T08:00:00Z", finishedAt=None),
+    ]
+    for moments in (executions, executions[:1]):
+        data = run_of(nodes, moments, status="running")
+        [stuck] = of_kind(findings_of(data), Kind.STUCK_RUN)
+        assert stuck.message.startswith("the run has been running with no update for 29m55s")
+        assert stuck.detail is not None and stuck.detail.startswith("last update 2026-11-20 09:00:05 UTC")
 
 
 def test_resolve_and_format() -> None:
