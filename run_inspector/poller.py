@@ -9,19 +9,28 @@ A body that is byte-for-byte the same as the last one is not parsed again: the p
 the last body and reports only that the poll succeeded. Comparing the bytes is exact and
 costs a memcmp (about a thousandth of parsing them; hashing a 16 MB body took a sixth), and
 the body was in memory next to its parsed graph anyway.
+
+A body that did change is digested (parsed, built into a graph, diffed, and optionally its
+findings computed) in a worker thread, so a big run never stalls the caller's event loop: the
+TUI keeps answering keys while a 135 MB body is read. Parsing is incremental
+(`IncrementalParser`): a live run's next body mostly repeats the last one, and the unchanged
+executions are reused as they are, in small steps that never hold the GIL for long.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .errors import FetchError, InvalidResponseError, NetworkError, NotFoundError, RateLimitedError
+from .findings import Finding, compute_findings
 from .graph import RunGraph
-from .models import TERMINAL_STATUSES, parse_run_response
+from .increment import IncrementalParser
+from .models import TERMINAL_STATUSES, collector_paused
 from .source import RunSource
 
 
@@ -44,6 +53,8 @@ class Snapshot:
     size: int
     body: bytes = b""
     """The response as fetched: what a saved bundle holds (it never contains the token)."""
+    findings: list[Finding] | None = None
+    """`compute_findings` of the graph, when the poller was asked for them (the TUI is)."""
 
 
 @dataclass
@@ -90,6 +101,10 @@ def diff_graphs(old: RunGraph | None, new: RunGraph, at: datetime) -> list[Trans
     return out
 
 
+class _Stopped(Exception):
+    """Raised between two parse steps once the poller is stopped: nobody wants the result."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -130,6 +145,9 @@ class Poller:
         backoff: Backoff | None = None,
         not_found_limit: int = 10,
         error_limit: int | None = None,
+        threaded: bool = True,
+        findings: bool = False,
+        freeze: bool = True,
     ) -> None:
         self.source = source
         self.run_uuid = run_uuid
@@ -143,8 +161,14 @@ class Poller:
         """A run just created may 404 for a moment: keep asking this many times."""
         self.error_limit = error_limit
         """Give up after this many failures in a row (None: never, for the TUI)."""
+        self.threaded = threaded
+        """Digest new bodies in a worker thread (off the caller's event loop)."""
+        self.with_findings = findings
+        self.freeze = freeze
+        """`gc.freeze()` after each new snapshot (see `_digest`)."""
         self.status = PollStatus("loading")
         self.graph: RunGraph | None = None
+        self.parser = IncrementalParser(on_step=self._check_stopped)
         self._last_body: bytes | None = None
         self._wake = asyncio.Event()
         self._resumed = asyncio.Event()
@@ -194,17 +218,47 @@ class Poller:
         if body == self._last_body and self.graph is not None:
             self.status.unchanged += 1
         else:
-            parsed = parse_run_response(body)
-            graph = RunGraph.build(parsed, now=at)
-            transitions = diff_graphs(self.graph, graph, at)
-            self.graph = graph
+            if self.threaded:
+                snapshot = await asyncio.to_thread(self._digest, body, at)
+            else:
+                snapshot = self._digest(body, at)
+            self.graph = snapshot.graph
             self._last_body = body
-            self.on_snapshot(Snapshot(graph, transitions, at, len(body), body))
+            self.on_snapshot(snapshot)
         self.status.last_success = at
         self.status.error = None
         self.status.retry_in = None
         self.backoff.reset()
         return (not self.source.live) or self.graph.summary.status in TERMINAL_STATUSES
+
+    def _digest(self, body: bytes, at: datetime) -> Snapshot:
+        """Parse, build, diff (and find): everything a new body costs, in one call for a thread.
+
+        The run's objects then leave the cycle collector's sight (`gc.freeze`): they live until a
+        later snapshot replaces them and hold no reference cycles (a test checks), so reference
+        counting frees them. Otherwise each of the collector's passes over the older generations
+        would walk all of them while holding the GIL: 100+ ms at 20k executions, about a second
+        at 200k, a freeze of the UI however the work is threaded. What else is alive at that
+        moment is frozen too; an object of it that is later dropped inside a reference cycle is
+        not reclaimed (see benchmarks/README.md for what that costs over a long watch).
+        """
+        with collector_paused():
+            parsed = self.parser.parse(body)
+            graph = RunGraph.build(parsed, now=at)
+            transitions = diff_graphs(self.graph, graph, at)
+            findings = compute_findings(graph, now=at) if self.with_findings else None
+            if self.freeze:
+                if self.graph is not None:
+                    # Garbage made since the last snapshot (cycles among them) would be frozen
+                    # with the rest and never freed: collect it first. The pass walks only
+                    # what is not frozen, mostly this snapshot's new objects.
+                    gc.collect()
+                gc.freeze()
+        return Snapshot(graph, transitions, at, len(body), body, findings)
+
+    def _check_stopped(self, step: str, seconds: float) -> None:
+        if self._stopped:
+            raise _Stopped(step)
 
     async def run(self) -> None:
         """Poll until the run is terminal (or, for a file, once), or until `stop`."""
@@ -218,6 +272,8 @@ class Poller:
                 done = await self.poll_once()
             except asyncio.CancelledError:
                 raise
+            except _Stopped:
+                return
             except FetchError as error:
                 delay, give_up = self._on_error(error, not_found)
                 if isinstance(error, NotFoundError):

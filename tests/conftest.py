@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,15 @@ from run_inspector.source import FileSource, bundle_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHILD_RUNS = ("run-child-1", "run-child-2", "run-child-3")
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_after_test() -> Iterator[None]:
+    """The poller freezes what is alive after each snapshot (`gc.freeze`), an app's widgets
+    included. A real session has one app; the suite has hundreds, one after the other: hand each
+    test's objects back to the collector so finished apps do not pile up."""
+    yield
+    gc.unfreeze()
 
 
 def child_bodies() -> dict[str, bytes]:

@@ -181,3 +181,41 @@ def test_keys_are_unique() -> None:
     graph = graph_of(fixture_bytes("failed_run.json"))
     keys = [i.key for i, _ in graph.root.walk()]
     assert len(keys) == len(set(keys))
+
+
+def test_a_runs_objects_hold_no_reference_cycles() -> None:
+    """The poller takes each snapshot out of the cycle collector's sight (`gc.freeze`) and counts
+    on reference counting alone to free it when the next one replaces it: a cycle anywhere in
+    the parsed response, the graph or its findings would be memory never given back."""
+    import gc
+    from pathlib import Path
+
+    from benchmarks.generate import generate, mutate_executions, to_bytes
+    from run_inspector.findings import compute_findings
+    from run_inspector.increment import IncrementalParser
+    from run_inspector.models import parse_run_response
+
+    fixtures = sorted((Path(__file__).parent / "fixtures").rglob("*.json"))
+    data = generate(80, 400)
+    bodies = [path.read_bytes() for path in fixtures] + [to_bytes(data)]
+    bodies.append(to_bytes(mutate_executions(data, 0.05)[0]))
+
+    def digest(parser: IncrementalParser, body: bytes) -> None:
+        graph = RunGraph.build(parser.parse(body))
+        compute_findings(graph)
+        list(graph.root.walk())
+
+    for body in bodies:  # warm up: first uses fill pydantic's and the modules' caches
+        parse_run_response(body)
+        digest(IncrementalParser(), body)
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        parser = IncrementalParser()
+        for body in bodies:
+            digest(parser, body)
+            assert gc.collect() == 0, "a reference cycle in the run's objects"
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -156,3 +156,86 @@ async def test_a_file_is_fetched_once() -> None:
     poller, snapshots, states = make(source, FakeClock())
     await asyncio.wait_for(poller.run(), 5)
     assert source.calls == 1 and states == ["static"] and len(snapshots) == 1
+
+
+# -- digesting off the event loop ----------------------------------------------------------
+
+
+async def test_a_new_body_is_digested_in_a_worker_thread_with_its_findings() -> None:
+    import threading
+
+    source = ScriptedSource(body("running", "success", "running"), body("error", "success", "error"))
+    threads: list[int] = []
+    poller, snapshots, _ = make(source, FakeClock(), findings=True)
+    original = poller.parser.parse
+
+    def parse(data: bytes | str) -> Any:
+        threads.append(threading.get_ident())
+        return original(data)
+
+    poller.parser.parse = parse  # type: ignore[method-assign]
+    await poller.poll_once()
+    await poller.poll_once()
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads  # not on the event loop's thread
+    assert [s.graph.summary.status for s in snapshots] == ["running", "error"]
+    last = snapshots[-1]
+    assert last.findings is not None and any(f.node_uuid == "a" for f in last.findings)
+    assert [(t.node_uuid, t.new) for t in last.transitions] == [(None, "error"), ("a", "error")]
+
+
+async def test_findings_are_left_to_the_caller_unless_asked_for() -> None:
+    poller, snapshots, _ = make(ScriptedSource(body("error", "success", "error")), FakeClock())
+    await poller.poll_once()
+    assert snapshots[0].findings is None
+
+
+async def test_the_second_body_reuses_the_unchanged_executions() -> None:
+    """A live run's next body is parsed incrementally: what did not change is not validated."""
+    first = body("running", "success", "running")
+    second = body("running", "success", "success")
+    poller, snapshots, _ = make(ScriptedSource(first, second), FakeClock(), threaded=False)
+    await poller.poll_once()
+    await poller.poll_once()
+    old, new = (s.graph.states["start"].executions[0] for s in snapshots)
+    assert new is old
+    assert poller.parser.stats.mode == "incremental"
+    assert snapshots[1].graph.states["a"].status == "success"
+
+
+async def test_a_stopped_poller_abandons_a_parse_between_steps() -> None:
+    """`stop()` while a big body is being parsed: the worker gives up at the next step and `run`
+    returns, instead of the app waiting for a result nobody wants."""
+    from benchmarks.generate import generate, mutate_executions, to_bytes
+
+    data = generate(60, 600)
+    changed, _ = mutate_executions(data, 0.05)
+    source = ScriptedSource(to_bytes(data), to_bytes(changed))
+    poller, snapshots, _ = make(source, FakeClock())
+    poller.parser.batch_bytes = 1024  # many small steps
+    steps: list[str] = []
+    check = poller.parser.on_step
+    assert check is not None
+
+    def stop_on_first_step(step: str, seconds: float) -> None:
+        steps.append(step)
+        poller.stop()
+        check(step, seconds)
+
+    await poller.poll_once()
+    poller.parser.on_step = stop_on_first_step
+    await asyncio.wait_for(poller.run(), 10)
+    assert len(snapshots) == 1 and len(steps) == 1  # gave up at the first step
+
+
+async def test_a_snapshot_leaves_the_run_out_of_the_cycle_collector() -> None:
+    import gc
+
+    gc.unfreeze()
+    poller, _, _ = make(ScriptedSource(body("running", "success", "running")), FakeClock())
+    await poller.poll_once()
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    poller, _, _ = make(ScriptedSource(body("running", "success", "running")), FakeClock(), freeze=False)
+    await poller.poll_once()
+    assert gc.get_freeze_count() == 0

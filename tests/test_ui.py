@@ -667,6 +667,46 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
         assert tree.has_focus
 
 
+async def test_a_flood_of_events_is_listed_a_few_hundred_rows_per_step() -> None:
+    """A 1% refresh of 200k executions brings ~2,000 status changes: the Events table takes
+    them in steps, so keys and repaints get in between (one step held the UI ~100 ms)."""
+    app, made = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        poller = await started(pilot, made)
+        poller.push(running_version())
+        await ready(pilot)
+        events = app.main.query_one(EventsTable)
+        at = datetime(2026, 11, 20, 9, 1, tzinfo=UTC)
+        flood = [Transition(at, "n-sync", f"sync_crm (attempt {i})", "running", "error") for i in range(450)]
+        events.add_events(flood)
+        assert events.row_count == EventsTable.ROWS_PER_STEP  # the first step, at once
+        assert events.pending == 450 - EventsTable.ROWS_PER_STEP
+        for _ in range(100):
+            if not events.pending:
+                break
+            await pilot.pause(0.01)
+        assert events.row_count == 450 and events.pending == 0
+        assert events.cursor_row == 449  # the newest, once all are in
+        assert "sync_crm (attempt 449)" in str(events.get_row_at(449)[1])
+        events.reset([])
+        assert events.row_count == 0 and events.pending == 0
+
+
+async def test_findings_a_feed_computed_are_shown_as_they_are() -> None:
+    """The core poller computes the findings in its worker thread; the app does not redo them."""
+    from run_inspector.findings import Finding
+
+    app, made = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        poller = await started(pilot, made)
+        graph = RunGraph.build(parse_run_response(json.dumps(running_version()).encode()))
+        given = [Finding("missing-output", "warning", "n-enrich", "from the feed")]
+        poller.on_snapshot(FeedSnapshot(graph, [], datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC), findings=given))
+        await ready(pilot)
+        assert app.view.findings is given
+        assert "Findings 1" in str(app.main.query_one(TabbedContent).get_tab("findings").label)
+
+
 async def test_the_cursor_follows_the_run_until_the_user_moves() -> None:
     app, made = live_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -134,7 +134,9 @@ def core_poller(
     on_status: OnStatus,
 ) -> PollerLike:
     """The core poller: polls a live run until it ends, fetches a file once."""
-    return Poller(source, run_uuid, interval=interval, on_snapshot=on_snapshot, on_status=on_status)
+    return Poller(
+        source, run_uuid, interval=interval, on_snapshot=on_snapshot, on_status=on_status, findings=True
+    )
 
 
 class InspectorApp(App[None]):
@@ -291,7 +293,8 @@ class InspectorApp(App[None]):
         view = self.view
         first = view.graph is None
         view.graph = snapshot.graph
-        view.findings = compute_findings(snapshot.graph)
+        findings = snapshot.findings
+        view.findings = findings if findings is not None else compute_findings(snapshot.graph)
         if snapshot.body:
             self.bodies[snapshot.graph.run.uuid or view.fetch_uuid] = snapshot.body
         if first and view.replaces_below and len(self.stack) > 1:
@@ -302,9 +305,14 @@ class InspectorApp(App[None]):
         view.transitions.extend(transitions)
         self.problem = None
         self._show_message(None)
+        # Lines of nodes that just changed are drawn marked: set that before the tree is synced,
+        # so each changed line gets its label once.
+        self._flash(transitions)
         self._show_run(reset=first)
         if transitions:
-            self._on_transitions(transitions)
+            # The events list and the notification wait for the next turn of the event loop: a
+            # big refresh is then two steps, neither of them long (see benchmarks/README.md).
+            self.call_later(self._on_transitions, transitions)
 
     @on(PollStatusChanged)
     def _on_poll_status(self, message: PollStatusChanged) -> None:
@@ -342,15 +350,25 @@ class InspectorApp(App[None]):
                 self._show_message(f"Could not load {one_line(view.fetch_uuid, 60)}:\n{text}{retrying}")
         self._update_header()
 
-    def _on_transitions(self, transitions: list[TransitionLike]) -> None:
-        events = self.main.query_one(EventsTable)
-        events.add_events(transitions)
-        self.main.query_one(EventsPane).show_count(len(self.view.transitions), self.source.live)
+    def _flash(self, transitions: list[TransitionLike]) -> None:
+        """Mark the lines of the nodes in `transitions` for a few seconds."""
         until = time.monotonic() + FLASH_SECONDS
+        flashed = False
         for transition in transitions:
             if transition.node_uuid is not None:
                 self.flash_until[transition.node_uuid] = until
-            elif transition.new in TERMINAL_STATUSES:
+                flashed = True
+        if flashed:
+            self.run_tree.flashing = set(self.flash_until)
+            self.run_tree.set_timer(FLASH_SECONDS + 0.1, self._set_flashing)
+
+    def _on_transitions(self, transitions: list[TransitionLike]) -> None:
+        if not self.is_running:
+            return
+        self.main.query_one(EventsTable).add_events(transitions)
+        self.main.query_one(EventsPane).show_count(len(self.view.transitions), self.source.live)
+        for transition in transitions:
+            if transition.node_uuid is None and transition.new in TERMINAL_STATUSES:
                 word = status_look(transition.new).word
                 failed = transition.new in FAILED_STATUSES
                 graph = self.graph
@@ -364,8 +382,6 @@ class InspectorApp(App[None]):
                 )
                 if self.bell_on_finish:
                     self.bell()
-        self._set_flashing()
-        self.run_tree.set_timer(FLASH_SECONDS + 0.1, self._set_flashing)
 
     def _set_flashing(self) -> None:
         if not self.is_running:

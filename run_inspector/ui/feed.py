@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from ..errors import FetchError
+from ..findings import Finding
 from ..graph import RunGraph
 from ..source import RunSource
 
@@ -39,6 +40,10 @@ class SnapshotLike(Protocol):
     @property
     def body(self) -> bytes:
         """The response bytes (empty when the feed has none): what `s` saves."""
+        ...
+    @property
+    def findings(self) -> list[Finding] | None:
+        """The graph's findings, when the feed computed them off the UI thread; None: not yet."""
         ...
 
 
@@ -86,6 +91,7 @@ class FeedSnapshot:
     transitions: list[TransitionLike] = field(default_factory=list)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     body: bytes = b""
+    findings: list[Finding] | None = None
 
 
 @dataclass
