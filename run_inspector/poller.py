@@ -234,26 +234,29 @@ class Poller:
     def _digest(self, body: bytes, at: datetime) -> Snapshot:
         """Parse, build, diff (and find): everything a new body costs, in one call for a thread.
 
-        The run's objects then leave the cycle collector's sight (`gc.freeze`): they live until a
-        later snapshot replaces them and hold no reference cycles (a test checks), so reference
-        counting frees them. Otherwise each of the collector's passes over the older generations
-        would walk all of them while holding the GIL: 100+ ms at 20k executions, about a second
-        at 200k, a freeze of the UI however the work is threaded. What else is alive at that
-        moment is frozen too; an object of it that is later dropped inside a reference cycle is
-        not reclaimed (see benchmarks/README.md for what that costs over a long watch).
+        A body parsed from scratch (the first, or one the incremental parser could not follow)
+        is then taken out of the cycle collector's sight (`gc.freeze`). Its objects hold no
+        reference cycles (a test checks), so reference counting frees them; otherwise each of
+        the collector's full passes would walk all of them while holding the GIL: 100+ ms at
+        20k executions, about a second at 200k, a freeze of the UI however the work is
+        threaded. Later bodies reuse those objects and add few of their own (the changed
+        executions, the new graph), so they are not frozen: whatever else is alive at a freeze
+        (asyncio tasks, widgets) is frozen with it, and what of that is later dropped inside a
+        reference cycle is never reclaimed (~330 objects a freeze; freezing every poll leaked
+        ~40 KB a poll, see benchmarks/README.md).
         """
         with collector_paused():
             parsed = self.parser.parse(body)
             graph = RunGraph.build(parsed, now=at)
             transitions = diff_graphs(self.graph, graph, at)
             findings = compute_findings(graph, now=at) if self.with_findings else None
-            if self.freeze:
-                if self.graph is not None:
-                    # Garbage made since the last snapshot (cycles among them) would be frozen
-                    # with the rest and never freed: collect it first. The pass walks only
-                    # what is not frozen, mostly this snapshot's new objects.
-                    gc.collect()
+            if self.freeze and self.parser.stats.mode != "incremental":
                 gc.freeze()
+            else:
+                # The young generations now hold this body's new objects (the collector was
+                # paused): sort them here, in the worker, rather than in a pass that would land
+                # in the middle of the UI's handling of the snapshot (~25-40 ms at 200k).
+                gc.collect(1)
         return Snapshot(graph, transitions, at, len(body), body, findings)
 
     def _check_stopped(self, step: str, seconds: float) -> None:
