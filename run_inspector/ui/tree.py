@@ -8,9 +8,11 @@ than the lines that exist, and nothing calls `expand_all` or `clear` on a refres
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
-from rich.text import Text
+from rich.text import Text, TextType
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -34,6 +36,10 @@ class RunTree(Tree[NodeView]):
         Binding("pageup", "page_up", "Page up", show=False),
     ]
 
+    _batched = False
+    """Inside `_batch`: the line caches are dropped at its end."""
+    _invalidated = False
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("run", id=id)
         self.show_root = False
@@ -47,6 +53,36 @@ class RunTree(Tree[NodeView]):
         self.expanded_keys: set[str] = set()
         self._by_key: dict[str, RunTreeNode] = {}
         self._populated: set[str] = set()
+
+    # -- many lines at once: the tree's caches are dropped once, not once a line ------------
+
+    def _invalidate(self) -> None:
+        if self._batched:
+            self._invalidated = True
+            return
+        super()._invalidate()
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        """Add, remove and open lines, then invalidate the tree's line caches once (Textual's
+        `Tree` does it for each line: ~700 times when a big run first shows)."""
+        if self._batched:
+            yield
+            return
+        self._batched = True
+        try:
+            yield
+        finally:
+            self._batched = False
+            if self._invalidated:
+                self._invalidated = False
+                super()._invalidate()
+
+    def process_label(self, label: TextType) -> Text:
+        """A label as given: labels here are one line of `Text` already (Textual copies it)."""
+        if isinstance(label, Text) and "\n" not in label.plain:
+            return label
+        return super().process_label(label)
 
     # -- cheap width: the label is already a Text ---------------------------------------
 
@@ -75,6 +111,10 @@ class RunTree(Tree[NodeView]):
 
     def show(self, display: DisplayTree, graph: RunGraph, *, reset: bool) -> None:
         """Show `display`: rebuilt from scratch when `reset`, otherwise updated in place."""
+        with self._batch():
+            self._show(display, graph, reset=reset)
+
+    def _show(self, display: DisplayTree, graph: RunGraph, *, reset: bool) -> None:
         self.display_tree, self.graph = display, graph
         if reset:
             self.clear()
@@ -178,8 +218,9 @@ class RunTree(Tree[NodeView]):
     def expand_node(self, node: RunTreeNode) -> None:
         if node.data is not None:
             self.expanded_keys.add(node.data.key)
-        self._populate(node)
-        node.expand()
+        with self._batch():
+            self._populate(node)
+            node.expand()
 
     def reveal(self, key: str) -> RunTreeNode | None:
         """Expand the path down to `key` and return its tree node."""
@@ -210,7 +251,8 @@ class RunTree(Tree[NodeView]):
         node = event.node
         if node.data is not None:
             self.expanded_keys.add(node.data.key)
-        self._populate(node)
+        with self._batch():
+            self._populate(node)
 
     def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeView]) -> None:
         if event.node.data is not None:
