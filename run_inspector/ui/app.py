@@ -54,7 +54,6 @@ from .panes import (
     EventsPane,
     EventsTable,
     ExecutionsPane,
-    ExecutionTable,
     FindingsPane,
     JsonPane,
     OverviewPane,
@@ -698,10 +697,13 @@ class InspectorApp(App[None]):
 
     @on(DataTable.RowHighlighted, "#executions-table")
     def _on_execution_row(self, event: DataTable.RowHighlighted) -> None:
-        table = self.main.query_one(ExecutionTable)
+        table = event.data_table
+        # Only the user's own moves count: rebuilding the table also posts highlights, late
+        # (even after the screen is gone, while the app closes).
+        if not table.has_focus or event.cursor_row != table.cursor_row:
+            return
         state = self.selected_state()
-        # Only the user's own moves count: rebuilding the table also posts highlights, late.
-        if not table.has_focus or state is None or event.cursor_row != table.cursor_row:
+        if state is None:
             return
         self.view.executions[state.uuid] = event.cursor_row
         self._update_panes()
