@@ -179,10 +179,24 @@ class InspectorApp(App[None]):
         self.bodies: dict[str, bytes] = {}
         """Run uuid → the latest response of each run shown this session: what `s` saves."""
         self._findings_label: Text | None = None
+        self._header_text: Text | None = None
         self.save_dir: Path | None = None
         """Where `s` writes bundles; None: the current directory at the time."""
 
     # -- layout -------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[object]:
+        """Textual's screen, with its breakpoint class (`-narrow`/`-wide`) set from the start:
+        set at the first resize, once every widget is styled, it restyled them all."""
+        screen = super().get_default_screen()
+        width = self.size.width
+        for _, name in self.HORIZONTAL_BREAKPOINTS:
+            screen.set_class(name == self._breakpoint(width), name, update=False)
+        return screen
+
+    def _breakpoint(self, width: int) -> str:
+        """The `HORIZONTAL_BREAKPOINTS` class of a screen `width` columns wide."""
+        return [name for least, name in self.HORIZONTAL_BREAKPOINTS if width >= least][-1]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("loading…"), markup=False, id="header")
@@ -604,19 +618,18 @@ class InspectorApp(App[None]):
         return text
 
     def _update_header(self) -> None:
-        header = self.main.query_one("#header", Static)
         graph = self.graph
         if graph is None:
             text = Text.assemble(("run-inspector  ", "bold"), one_line(self.view.fetch_uuid, 60), "   ")
             text.append_text(self._poll_text())
-            header.update(text)
+            self._set_header(text)
             return
         summary = graph.summary
         elapsed = summary.elapsed
         if summary.status not in TERMINAL_STATUSES and summary.created_at is not None:
             elapsed = max((datetime.now(UTC) - summary.created_at).total_seconds(), 0.0)
         narrow = self.size.width < 100
-        header.update(
+        self._set_header(
             header_text(
                 graph,
                 elapsed=elapsed,
@@ -626,6 +639,13 @@ class InspectorApp(App[None]):
                 alert=self._findings_alert(graph),
             )
         )
+
+    def _set_header(self, text: Text) -> None:
+        """Show `text` in the header, unless it shows that already: an update lays the screen
+        out again (the header's height follows its text)."""
+        if text != self._header_text:
+            self._header_text = text
+            self.main.query_one("#header", Static).update(text)
 
     def _findings_alert(self, graph: RunGraph) -> Text | None:
         """For a run that succeeded but went wrong: how many findings say so."""
