@@ -306,9 +306,12 @@ async def test_executions_pane_row_selects_the_execution_for_the_other_panes(
         table.focus()
         await pilot.press("j")
         assert app.view.executions["n-enrich"] == 1
+        await pilot.press("3")
         assert "execution 2 of 2" in pane_text(app, ErrorPane)
         assert "(attempt 2)" in pane_text(app, ErrorPane)
-        await pilot.press("k")
+        await pilot.press("2")
+        assert table.has_focus and table.cursor_row == 1  # the focus went with the tabs, and back
+        await pilot.press("k", "3")
         assert "execution 1 of 2" in pane_text(app, ErrorPane)
 
 
@@ -316,6 +319,7 @@ async def test_executions_pane_shows_child_index_next_node_and_child_run(failed_
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
+        await pilot.press("2")
         app._go_to("n:n-branch")
         table = app.main.query_one(ExecutionTable)
         assert [str(c) for c in table.get_row_at(0)][6:8] == ["0 yes", "For each contact"]
@@ -356,11 +360,16 @@ async def test_panes_say_plainly_when_there_is_nothing_to_show(failed_source: Fi
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         app._go_to("n:n-skip")
+        await pilot.press("2")
         assert "Not reached" in text_of(app, "#executions-note")
+        await pilot.press("4")
         assert "Not reached" in str(app.main.query_one("#output-pane .json-note", Static).render())
+        await pilot.press("3")
         assert "Not reached" in pane_text(app, ErrorPane)
+        await pilot.press("4")
         app._go_to("n:n-sync")
         assert "No output recorded" in str(app.main.query_one("#output-pane .json-note", Static).render())
+        await pilot.press("3")
         app._go_to("n:s-find")
         assert "child runs" in pane_text(app, ErrorPane)
 
@@ -653,13 +662,13 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
         # The change is marked for a moment, listed in Events, and the end is announced.
         assert "n-sync" in tree.flashing
         assert any(str(s.style) == "on #4a4100" for s in sync_node.label.spans)  # type: ignore[union-attr]
+        await pilot.press("6")
         events = app.main.query_one(EventsTable)
         rows = [" ".join(str(c) for c in events.get_row_at(i)[1:]) for i in range(events.row_count)]
         assert "sync_crm running → error" in rows
         assert "run running → error" in rows
         assert "The run finished: error" in notices(app)
         # enter on an event goes to its node.
-        await pilot.press("6")
         events.focus()
         events.move_cursor(row=rows.index("sync_crm running → error"))
         await pilot.press("enter")
@@ -675,6 +684,7 @@ async def test_a_flood_of_events_is_listed_a_few_hundred_rows_per_step() -> None
         poller = await started(pilot, made)
         poller.push(running_version())
         await ready(pilot)
+        await pilot.press("6")
         events = app.main.query_one(EventsTable)
         at = datetime(2026, 11, 20, 9, 1, tzinfo=UTC)
         flood = [Transition(at, "n-sync", f"sync_crm (attempt {i})", "running", "error") for i in range(450)]

@@ -56,6 +56,7 @@ from .panes import (
     ExecutionsPane,
     FindingsPane,
     JsonPane,
+    LazyPane,
     OverviewPane,
     Selection,
     listed_findings,
@@ -70,6 +71,8 @@ AUTO_EXPAND_ITEMS = 400
 NARROW_WIDTH = 110
 """Below this many columns the tab labels are shortened (the `-narrow` breakpoint)."""
 TABS = ("overview", "executions", "error", "output", "input", "events", "findings")
+SELECTION_TABS = ("overview", "executions", "error", "output", "input")
+"""The panes that show the node under the cursor (the other two show the whole run)."""
 
 
 class SnapshotArrived(Message):
@@ -182,6 +185,11 @@ class InspectorApp(App[None]):
         self._header_text: Text | None = None
         self.save_dir: Path | None = None
         """Where `s` writes bundles; None: the current directory at the time."""
+        self._stale: set[str] = set(TABS)
+        self._selection_key: tuple[RunGraph, str | None, int | None] | None = None
+        """What the selection was when the panes were last told (graph, node, execution)."""
+        """Tabs whose pane does not show what it would now. Only the pane on screen is kept up
+        to date; another is brought up to date when its tab is shown (`_refresh_tab`)."""
 
     # -- layout -------------------------------------------------------------------------
 
@@ -233,7 +241,6 @@ class InspectorApp(App[None]):
     def on_mount(self) -> None:
         self.main = self.screen
         self.main.query_one(RunTree).focus()
-        self.main.query_one(EventsPane).show_count(0, self.source.live)
         self._show_message(f"Loading {self.view.fetch_uuid}…")
         self._update_header()
         self.main.query_one("#header").set_interval(1.0, self._tick)
@@ -300,15 +307,22 @@ class InspectorApp(App[None]):
             self._report_problem(f"polling stopped: {type(error).__name__}: {error}", fatal=True)
 
     @on(SnapshotArrived)
-    def _on_snapshot(self, message: SnapshotArrived) -> None:
+    async def _on_snapshot(self, message: SnapshotArrived) -> None:
         if message.generation != self.generation or not self.is_running:
             return  # from the feed of a run no longer shown, or the app is closing
         snapshot = message.snapshot
         view = self.view
+        findings = snapshot.findings if snapshot.findings is not None else compute_findings(snapshot.graph)
+        if view.tab is None:
+            # The first screen's pane is made before the run shows, so that the first screen
+            # with the run on it has that pane filled in too.
+            view.tab = self._first_tab(view, snapshot.graph, findings)
+            await self._open_tab(view.tab)
+            if message.generation != self.generation or not self.is_running:
+                return
         first = view.graph is None
         view.graph = snapshot.graph
-        findings = snapshot.findings
-        view.findings = findings if findings is not None else compute_findings(snapshot.graph)
+        view.findings = findings
         if snapshot.body:
             self.bodies[snapshot.graph.run.uuid or view.fetch_uuid] = snapshot.body
         if first and view.replaces_below and len(self.stack) > 1:
@@ -379,8 +393,11 @@ class InspectorApp(App[None]):
     def _on_transitions(self, transitions: list[TransitionLike]) -> None:
         if not self.is_running:
             return
-        self.main.query_one(EventsTable).add_events(transitions)
-        self.main.query_one(EventsPane).show_count(len(self.view.transitions), self.source.live)
+        if self.main.query_one(EventsPane).opened:
+            self.main.query_one(EventsTable).add_events(transitions)
+            self._show_event_count()
+        else:
+            self._stale.add("events")  # listed from `view.transitions` when first shown
         for transition in transitions:
             if transition.node_uuid is None and transition.new in TERMINAL_STATUSES:
                 word = status_look(transition.new).word
@@ -433,14 +450,13 @@ class InspectorApp(App[None]):
             tree.expanded_keys = view.expanded
             tree.show(display, graph, reset=True)
             if view.tab is None:
-                view.tab = self._first_tab(view, graph)
-            self.main.query_one(TabbedContent).active = view.tab
+                view.tab = self._first_tab(view, graph, view.findings)
+            self._stale.update(TABS)
+            self._show_tab(view.tab)
             start_key = self._start_key(view, display)
             view.auto_key = start_key if view.cursor_key != start_key else None
             self._go_to(start_key)
-            events = self.main.query_one(EventsTable)
-            events.reset(view.transitions)
-            self.main.query_one(EventsPane).show_count(len(view.transitions), self.source.live)
+            self._refresh_tab("events")  # if it is open: the events pane lists this run's
         else:
             tree.show(display, graph, reset=False)
             self._follow(view, display, graph)
@@ -450,13 +466,13 @@ class InspectorApp(App[None]):
         self._update_header()
         self._update_panes()
 
-    def _first_tab(self, view: RunView, graph: RunGraph) -> str:
+    def _first_tab(self, view: RunView, graph: RunGraph, findings: list[Finding]) -> str:
         """A failed node: its error. A run that succeeded but went wrong: the findings, with the
         cursor on the node of the first one. Otherwise the overview."""
         start = initial_node(graph)
         if start is not None and graph.states[start].failed:
             return "error"
-        wrong = wrong_finding(graph, view.findings)
+        wrong = wrong_finding(graph, findings)
         if wrong is not None:
             if view.focus_node is None:
                 view.focus_node = wrong.node_uuid
@@ -472,7 +488,8 @@ class InspectorApp(App[None]):
         return wrong.node_uuid if wrong is not None else start
 
     def _show_findings(self, view: RunView, graph: RunGraph) -> None:
-        self.main.query_one(FindingsPane).show(graph, view.findings, wrong_finding(graph, view.findings))
+        self._stale.add("findings")
+        self._refresh_tab("findings")  # if it is open: it lists the run's, shown or not
         self._label_findings_tab()
 
     def _label_findings_tab(self) -> None:
@@ -683,14 +700,66 @@ class InspectorApp(App[None]):
         return Selection(graph, state, self._chosen_execution(state))
 
     def _update_panes(self) -> None:
+        """The selection may have changed: the pane on screen shows it; the others, once shown."""
         selection = self.selection()
         if selection is None:
             return
-        self.main.query_one(OverviewPane).show(selection)
-        self.main.query_one(ExecutionsPane).show(selection)
-        self.main.query_one(ErrorPane).show(selection)
-        self.main.query_one("#output-pane", JsonPane).show(selection)
-        self.main.query_one("#input-pane", JsonPane).show(selection)
+        state = selection.state
+        key = (selection.graph, state.uuid if state is not None else None, selection.execution)
+        old = self._selection_key
+        if old is None or old[0] is not key[0] or old[1:] != key[1:]:  # a new graph: a refresh
+            self._selection_key = key
+            self._stale.update(SELECTION_TABS)
+        self._refresh_tab(self.main.query_one(TabbedContent).active)
+
+    def _pane(self, tab: str) -> LazyPane:
+        return self.main.query_one(f"#{tab}-pane", LazyPane)
+
+    def _refresh_tab(self, tab: str) -> None:
+        """Bring the pane of `tab` up to date, if it is open and behind."""
+        if tab not in self._stale or not self._pane(tab).opened:
+            return
+        graph, view = self.graph, self.view
+        if tab == "events":
+            self.main.query_one(EventsTable).reset(view.transitions)
+            self._show_event_count()
+        elif graph is None:
+            return  # nothing to show yet: still behind
+        elif tab == "findings":
+            self.main.query_one(FindingsPane).show(graph, view.findings, wrong_finding(graph, view.findings))
+        else:
+            selection = self.selection()
+            pane = self._pane(tab)
+            assert selection is not None and isinstance(pane, (OverviewPane, ExecutionsPane, ErrorPane, JsonPane))
+            pane.show(selection)
+        self._stale.discard(tab)
+
+    def _show_event_count(self) -> None:
+        self.main.query_one(EventsPane).show_count(len(self.view.transitions), self.source.live)
+
+    async def _open_tab(self, tab: str) -> None:
+        """Make the pane of `tab` (the first time) and bring it up to date."""
+        pane = self._pane(tab)
+        if not pane.opened:
+            await pane.open()
+            if not self.is_running:
+                return
+        self._refresh_tab(tab)
+
+    def _show_tab(self, tab: str) -> None:
+        """Show `tab`: at once if its pane is made, else as soon as it is."""
+        self.main.query_one(TabbedContent).active = tab
+        if self._pane(tab).opened:
+            self._refresh_tab(tab)
+        else:
+            self.call_later(self._open_tab, tab)
+
+    @on(TabbedContent.TabActivated, "#panes")
+    async def _on_tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """A tab was clicked, or shown by the app or by a focus change."""
+        tab = event.pane.id
+        if tab in TABS and self.is_running and self.graph is not None:  # else nothing to show yet
+            await self._open_tab(tab)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeView]) -> None:
         # A highlight can arrive after the tree is gone, while the app closes.
@@ -775,9 +844,10 @@ class InspectorApp(App[None]):
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
         if tab not in TABS:
             return
+        await self._open_tab(tab)  # filled in before it shows
         focused = self.focused
         self.main.query_one(TabbedContent).active = tab
         if focused is not None and any(isinstance(node, TabPane) for node in focused.ancestors):

@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import DataTable, OptionList, Static, TextArea, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
@@ -126,7 +127,34 @@ DESCRIPTION_LINES = 40
 DESCRIPTION_CHARS = 4_000
 
 
-class OverviewPane(VerticalScroll):
+class LazyPane(Widget):
+    """A detail pane whose contents are made the first time it is shown (`open`).
+
+    The app has seven panes and shows one: making all of their widgets at start (text areas,
+    tables, JSON trees) was most of the time to the first screen. Until `open`, a pane is an
+    empty container, its `show` methods do nothing, and the app keeps track of what it has
+    to show once opened (see `InspectorApp._refresh_tab`).
+    """
+
+    opened = False
+
+    def compose(self) -> ComposeResult:
+        if self.opened:
+            yield from self.contents()
+
+    def contents(self) -> ComposeResult:
+        """The pane's widgets, made when it is first opened."""
+        yield from ()
+
+    async def open(self) -> None:
+        """Make and mount the pane's widgets, once; they are mounted when this returns."""
+        if self.opened:
+            return
+        self.opened = True
+        await self.mount_all(list(self.contents()))
+
+
+class OverviewPane(LazyPane, VerticalScroll):
     """What the node is: status, ids, executions, retry, fallback, children, and its config as a
     JSON tree (opened a level at a time: a config can be hundreds of levels deep)."""
 
@@ -140,11 +168,13 @@ class OverviewPane(VerticalScroll):
         super().__init__(id=id)
         self._config: tuple[str, Any] | None = None
 
-    def compose(self) -> ComposeResult:
+    def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, expand=True, id="overview-text")
         yield JsonTree(id="config-tree")
 
     def show(self, selection: Selection) -> None:
+        if not self.opened:
+            return
         body = self.query_one("#overview-text", Static)
         tree = self.query_one("#config-tree", JsonTree)
         state = selection.state
@@ -237,7 +267,7 @@ def overview_text(graph: RunGraph, state: NodeState, *, has_config: bool) -> Tex
     return text
 
 
-class ErrorPane(VerticalScroll):
+class ErrorPane(LazyPane, VerticalScroll):
     """The chosen execution's error (else the node's first), in full, then the run's error.
 
     Both errors are in read-only text areas (`ReadOnlyText`): an error can be megabytes.
@@ -250,13 +280,15 @@ class ErrorPane(VerticalScroll):
     ErrorPane > #run-error-head { margin-top: 1; }
     """
 
-    def compose(self) -> ComposeResult:
+    def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, expand=True, id="error-head")
         yield ReadOnlyText(id="error-text")
         yield Static(Text(""), markup=False, expand=True, id="run-error-head")
         yield ReadOnlyText(id="run-error-text")
 
     def show(self, selection: Selection) -> None:
+        if not self.opened:
+            return
         state, graph = selection.state, selection.graph
         head = Text()
         message: str | None = None
@@ -340,18 +372,20 @@ class ExecutionTable(DataTable[Text]):
             self.move_cursor(row=wanted, animate=False)
 
 
-class ExecutionsPane(VerticalScroll):
+class ExecutionsPane(LazyPane, VerticalScroll):
     DEFAULT_CSS = """
     ExecutionsPane { height: 1fr; }
     ExecutionsPane > Static { padding: 0 1; height: auto; }
     ExecutionsPane > ExecutionTable { height: auto; max-height: 100%; }
     """
 
-    def compose(self) -> ComposeResult:
+    def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, id="executions-note")
         yield ExecutionTable(id="executions-table")
 
     def show(self, selection: Selection) -> None:
+        if not self.opened:
+            return
         note = self.query_one("#executions-note", Static)
         table = self.query_one(ExecutionTable)
         state = selection.state
@@ -419,7 +453,7 @@ class JsonTree(Tree[Any]):
         self._fill(event.node)
 
 
-class JsonPane(VerticalScroll):
+class JsonPane(LazyPane, VerticalScroll):
     """Output (`runContext[slug]`) or input (`runComputedConfigs[slug]`) of the node."""
 
     DEFAULT_CSS = """
@@ -434,11 +468,13 @@ class JsonPane(VerticalScroll):
         self.plain = ""
         self._shown: tuple[str, Any] | None = None
 
-    def compose(self) -> ComposeResult:
+    def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, classes="json-note")
         yield JsonTree()
 
     def show(self, selection: Selection) -> None:
+        if not self.opened:
+            return
         note = self.query_one(".json-note", Static)
         tree = self.query_one(JsonTree)
         state = selection.state
@@ -524,18 +560,20 @@ class EventsTable(DataTable[Text]):
         self.add_events(transitions)
 
 
-class EventsPane(VerticalScroll):
+class EventsPane(LazyPane, VerticalScroll):
     DEFAULT_CSS = """
     EventsPane { height: 1fr; }
     EventsPane > Static { padding: 0 1; height: auto; }
     EventsPane > EventsTable { height: auto; }
     """
 
-    def compose(self) -> ComposeResult:
+    def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, id="events-note")
         yield EventsTable(id="events-table")
 
     def show_count(self, count: int, live: bool) -> None:
+        if not self.opened:
+            return
         note = self.query_one("#events-note", Static)
         if count:
             note.update(Text(f"{count} status change(s) seen while watching; enter jumps to the node", "dim"))
@@ -567,7 +605,7 @@ def finding_key(finding: Finding) -> tuple[str, str | None, str]:
     return (finding.kind, finding.node_uuid, finding.message)
 
 
-class FindingsPane(Vertical):
+class FindingsPane(LazyPane, Vertical):
     """Every finding about the run (what `--print` lists under Findings), not only this node's."""
 
     DEFAULT_CSS = """
@@ -580,7 +618,7 @@ class FindingsPane(Vertical):
         super().__init__(id=id)
         self.shown: list[Finding] | None = None
 
-    def compose(self) -> ComposeResult:
+    def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, id="findings-note")
         yield FindingsList(id="findings-list")
 
@@ -590,6 +628,8 @@ class FindingsPane(Vertical):
         The highlighted finding stays highlighted when it is still there (a live run's
         refresh); otherwise `highlight`, else the first one, is.
         """
+        if not self.opened:
+            return
         if findings is self.shown or findings == self.shown:
             return  # a live run's refresh usually finds what the last one found
         self.shown = findings
