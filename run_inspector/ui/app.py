@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -142,6 +142,21 @@ def core_poller(
     )
 
 
+class MainScreen(Screen[object]):
+    """Textual's screen, but the first time it shows it does not restyle its widgets."""
+
+    _shown = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler. Textual restyles every widget of a screen each time
+        # it shows, as the app's CSS may have changed while another screen was on top. The
+        # first time, each widget was styled as it mounted, a moment ago: ~55 widgets for
+        # nothing. Later resumes (after the help or why screen) restyle as usual.
+        if not self._shown:
+            self._shown = True
+            event.refresh_styles = False
+
+
 class InspectorApp(App[None]):
     CSS_PATH = "inspector.tcss"
     TITLE = "run-inspector"
@@ -194,9 +209,9 @@ class InspectorApp(App[None]):
     # -- layout -------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[object]:
-        """Textual's screen, with its breakpoint class (`-narrow`/`-wide`) set from the start:
+        """The main screen, with its breakpoint class (`-narrow`/`-wide`) set from the start:
         set at the first resize, once every widget is styled, it restyled them all."""
-        screen = super().get_default_screen()
+        screen = MainScreen(id="_default")
         width = self.size.width
         for _, name in self.HORIZONTAL_BREAKPOINTS:
             screen.set_class(name == self._breakpoint(width), name, update=False)
