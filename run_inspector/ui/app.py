@@ -228,9 +228,7 @@ class InspectorApp(App[None]):
                 yield Static(Text(""), markup=False, id="message")
                 yield Static(Text(""), markup=False, id="tree-mode")
                 yield RunTree(id="tree")
-                with Horizontal(id="search-bar"):
-                    yield Input(placeholder="search slug, name, error", id="search", compact=True)
-                    yield Static(Text(""), markup=False, id="search-count")
+                yield Horizontal(id="search-bar")  # its input is made at the first `/`
             with TabbedContent(id="panes"):
                 with TabPane("Overview", id="overview"):
                     yield OverviewPane(id="overview-pane")
@@ -947,8 +945,15 @@ class InspectorApp(App[None]):
     def action_previous_failed(self) -> None:
         self._step(self._failed_keys(), False, "failed nodes")
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         bar = self.main.query_one("#search-bar")
+        if not bar.children:
+            await bar.mount_all(
+                [
+                    Input(placeholder="search slug, name, error", id="search", compact=True),
+                    Static(Text(""), markup=False, id="search-count"),
+                ]
+            )
         bar.display = True
         search_input = self.main.query_one("#search", Input)
         search_input.value = self.query_text
@@ -973,10 +978,10 @@ class InspectorApp(App[None]):
         tree.relabel()
         if self.graph is not None and self.display_tree is not None:
             self.matches = search(self.graph, self.display_tree, value)
-        count = self.main.query_one("#search-count", Static)
-        count.update(
-            Text(f" {len(self.matches)} match{'es' if len(self.matches) != 1 else ''}" if value else "")
-        )
+        for count in self.main.query("#search-count").results(Static):
+            count.update(
+                Text(f" {len(self.matches)} match{'es' if len(self.matches) != 1 else ''}" if value else "")
+            )
 
     def action_clear(self) -> None:
         if self.main.query_one("#search-bar").display or self.query_text:
