@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text, TextType
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -36,6 +39,7 @@ class RunTree(Tree[NodeView]):
         Binding("pageup", "page_up", "Page up", show=False),
     ]
 
+    _pass_style: Style | None = None
     _batched = False
     """Inside `_batch`: the line caches are dropped at its end."""
     _invalidated = False
@@ -85,6 +89,19 @@ class RunTree(Tree[NodeView]):
         return super().process_label(label)
 
     # -- cheap width: the label is already a Text ---------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # `Tree.render_line` asks for the widget's `rich_style` for each line, and Textual
+        # works it out again each time from every ancestor's styles: once per pass is enough.
+        self._pass_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        return self._pass_style or super().rich_style
 
     def get_label_width(self, node: RunTreeNode) -> int:
         label = node.label
