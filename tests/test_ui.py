@@ -24,12 +24,22 @@ from run_inspector.poller import Transition, diff_graphs
 from run_inspector.source import FileSource, RunSource, bundle_bytes
 from run_inspector.ui.app import TABS, InspectorApp, make_app
 from run_inspector.ui.feed import FeedSnapshot, FeedStatus, OnSnapshot, OnStatus
-from run_inspector.ui.panes import ErrorPane, EventsTable, ExecutionTable, JsonPane, JsonTree, OverviewPane
+from run_inspector.ui.panes import (
+    ErrorPane,
+    EventsPane,
+    EventsTable,
+    ExecutionsPane,
+    ExecutionTable,
+    FindingsPane,
+    JsonPane,
+    JsonTree,
+    OverviewPane,
+)
 from run_inspector.ui.screens import COMMANDS, HelpScreen, display_keys
 
 from .conftest import child_bodies
 from .helpers import ScriptedSource, fixture_data
-from .ui_helpers import cursor_key, notices, pane_text, ready
+from .ui_helpers import cursor_key, notices, pane_text, ready, until_loaded
 
 SIZE = (120, 36)
 
@@ -78,6 +88,47 @@ async def test_first_screen_of_a_failed_run_shows_the_failing_node_and_its_error
         # The path to the failing node is open, the whole (small) tree too.
         assert app.run_tree.node_for("e:n-branch:route:0") is not None
         assert "✖ Sync to HubSpot  connector/upsert_contact  1 cr" in tree_lines(app)
+
+
+async def test_the_first_screen_has_its_pane_filled_in_when_the_run_shows(failed_source: FileSource) -> None:
+    """Panes are made when first shown; the first screen's is made before the run shows, so the
+    moment the tree has lines the error is there too, and no other pane has been made."""
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_loaded(pilot)  # no pause: right after the snapshot is handled
+        assert app.main.query_one(TabbedContent).active == "error"
+        assert "HubSpot 400" in pane_text(app, ErrorPane)
+        for pane in (OverviewPane, ExecutionsPane, EventsPane, FindingsPane):
+            assert not app.main.query_one(pane).opened, pane
+        assert pane_text(app, OverviewPane) == ""
+
+
+async def test_a_pane_not_on_screen_catches_up_when_shown(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        shown: list[str] = []
+        original = OverviewPane.show
+
+        def counted(pane: OverviewPane, selection: Any) -> None:
+            shown.append(selection.state.uuid)
+            original(pane, selection)
+
+        OverviewPane.show = counted  # type: ignore[method-assign]
+        try:
+            await pilot.press("1")
+            assert shown == ["n-sync"] and "uuid        n-sync" in pane_text(app, OverviewPane)
+            await pilot.press("3", "k", "k", "k")  # cursor moves with the Error pane on screen
+            assert shown == ["n-sync"]  # the Overview, not on screen, is left as it is
+            moved_to = cursor_key(app)
+            assert moved_to is not None and moved_to != "n:n-sync"
+            await pilot.press("1")
+            uuid = moved_to.split(":", 1)[1]
+            assert shown[-1] == uuid and f"uuid        {uuid}" in pane_text(app, OverviewPane)
+            await pilot.press("3", "1")  # nothing moved: nothing to redraw
+            assert len(shown) == 2
+        finally:
+            OverviewPane.show = original  # type: ignore[method-assign]
 
 
 async def test_the_tree_has_the_print_structure_and_edge_labels(failed_source: FileSource) -> None:
@@ -674,6 +725,23 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
         await pilot.press("enter")
         assert cursor_key(app) == "n:n-sync"
         assert tree.has_focus
+
+
+async def test_the_events_pane_on_screen_lists_a_refresh_as_it_comes() -> None:
+    app, made = live_app()
+    async with app.run_test(size=SIZE) as pilot:
+        poller = await started(pilot, made)
+        poller.push(running_version())
+        await ready(pilot)
+        await pilot.press("6")
+        events = app.main.query_one(EventsTable)
+        assert events.row_count == 0
+        assert "No status changes yet" in text_of(app, "#events-note")
+        poller.push(fixture_data("failed_run.json"))
+        await pilot.pause()
+        rows = [" ".join(str(c) for c in events.get_row_at(i)[1:]) for i in range(events.row_count)]
+        assert "sync_crm running → error" in rows and "run running → error" in rows
+        assert f"{len(rows)} status change(s) seen" in text_of(app, "#events-note")
 
 
 async def test_a_flood_of_events_is_listed_a_few_hundred_rows_per_step() -> None:
