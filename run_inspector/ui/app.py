@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -70,6 +71,8 @@ AUTO_EXPAND_ITEMS = 400
 """Trees up to this many items open fully on first show; bigger ones open the path only."""
 NARROW_WIDTH = 110
 """Below this many columns the tab labels are shortened (the `-narrow` breakpoint)."""
+FILE_PAINT_HOLD_SECONDS = 0.4
+"""A file's screen is first painted when its run shows, or after this long (then "Loading…")."""
 TABS = ("overview", "executions", "error", "output", "input", "events", "findings")
 SELECTION_TABS = ("overview", "executions", "error", "output", "input")
 """The panes that show the node under the cursor (the other two show the whole run)."""
@@ -198,6 +201,8 @@ class InspectorApp(App[None]):
         """Run uuid → the latest response of each run shown this session: what `s` saves."""
         self._findings_label: Text | None = None
         self._header_text: Text | None = None
+        self._paint_hold = ExitStack()
+        """Holds the screen's updates while a file loads (`_hold_paint`)."""
         self.save_dir: Path | None = None
         """Where `s` writes bundles; None: the current directory at the time."""
         self._stale: set[str] = set(TABS)
@@ -257,7 +262,23 @@ class InspectorApp(App[None]):
         self._show_message(f"Loading {self.view.fetch_uuid}…")
         self._update_header()
         self.main.query_one("#header").set_interval(1.0, self._tick)
+        if not self.source.live:
+            self._hold_paint()
         self._start_feed()
+
+    def _hold_paint(self) -> None:
+        """Paint a file's first screen once, with the run on it.
+
+        A file is read and parsed at once: its "Loading…" screen would be up for a fraction of
+        a second, and painting it took as long as painting the run (a full layout, every
+        widget drawn). Updates wait until the run shows or the load fails, or at most
+        `FILE_PAINT_HOLD_SECONDS` (a big file then shows "Loading…" until it is read).
+        """
+        self._paint_hold.enter_context(self.batch_update())
+        self.set_timer(FILE_PAINT_HOLD_SECONDS, self._release_paint)
+
+    def _release_paint(self) -> None:
+        self._paint_hold.close()
 
     async def on_unmount(self) -> None:
         """Stop polling and release the source's connections."""
@@ -350,6 +371,7 @@ class InspectorApp(App[None]):
         # so each changed line gets its label once.
         self._flash(transitions)
         self._show_run(reset=first)
+        self._release_paint()
         if transitions:
             # The events list and the notification wait for the next turn of the event loop: a
             # big refresh is then two steps, neither of them long (see benchmarks/README.md).
@@ -378,6 +400,7 @@ class InspectorApp(App[None]):
         """
         text = message_text(text)
         self.problem = text
+        self._release_paint()
         if text != self._notified_error:
             self._notified_error = text
             self.notify(one_line(text, 300), title="Could not fetch the run", severity="error", timeout=8)
