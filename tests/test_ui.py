@@ -131,6 +131,35 @@ async def test_a_pane_not_on_screen_catches_up_when_shown(failed_source: FileSou
             OverviewPane.show = original  # type: ignore[method-assign]
 
 
+class SlowFile(RunSource):
+    """A file that takes its time to read."""
+
+    live = False
+    root_uuid = "(file)"
+    description = "slow.json"
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        await asyncio.sleep(30)
+        raise AssertionError("never read")
+
+
+async def test_a_file_is_painted_once_with_its_run_or_shows_loading_when_slow(
+    failed_source: FileSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file's Loading… screen is not painted when its run is about to show: screen updates
+    wait for the run (or a failure), or `FILE_PAINT_HOLD_SECONDS` at the most."""
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_loaded(pilot)
+        assert app._batch_count == 0  # updates flow again as soon as the run shows
+    monkeypatch.setattr("run_inspector.ui.app.FILE_PAINT_HOLD_SECONDS", 0.05)
+    slow = make_app(SlowFile())
+    async with slow.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        assert slow._batch_count == 0 and slow.graph is None
+        assert "Loading (file)" in text_of(slow, "#message")
+
+
 async def test_the_tree_has_the_print_structure_and_edge_labels(failed_source: FileSource) -> None:
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
