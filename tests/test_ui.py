@@ -24,6 +24,7 @@ from run_inspector.poller import Transition, diff_graphs
 from run_inspector.source import FileSource, RunSource, bundle_bytes
 from run_inspector.ui.app import TABS, InspectorApp, make_app
 from run_inspector.ui.feed import FeedSnapshot, FeedStatus, OnSnapshot, OnStatus
+from run_inspector.ui.footer import KeysFooter
 from run_inspector.ui.panes import (
     ErrorPane,
     EventsPane,
@@ -491,6 +492,26 @@ async def test_number_keys_switch_panes_from_inside_the_error_text(failed_source
         app.main.query_one("#error-text", TextArea).focus()
         await pilot.press("shift+right", "shift+right", "shift+right", "ctrl+c")  # select, copy
         assert app.clipboard == "Hub"
+
+
+async def test_the_footer_shows_the_keys_and_a_click_presses_one(failed_source: FileSource) -> None:
+    app = make_app(failed_source)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        footer = app.main.query_one(KeysFooter)
+        line = "".join(segment.text for segment in footer.render_line(0))
+        assert line.startswith("? help / search f failed n next fail o open run u back w why z zoom")
+        assert line.endswith("▏^p palette ")
+        plain = footer.render_line(0)
+        await pilot.hover(KeysFooter, offset=(2, 0))  # "? help" is highlighted under the mouse
+        assert footer.has_class("-over-key")
+        hovered = footer.render_line(0)
+        assert hovered.crop(0, 6) != plain.crop(0, 6) and hovered.crop(6) == plain.crop(6)
+        await pilot.hover(KeysFooter, offset=(SIZE[0] - 3, 0))
+        assert footer.tooltip == "Open the command palette"  # as Footer: the binding's tooltip
+        await pilot.click(KeysFooter, offset=(2, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_help_screen_lists_every_key(failed_source: FileSource) -> None:
