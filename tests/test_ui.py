@@ -725,6 +725,21 @@ async def started(pilot: Pilot[None], made: Iterable[ScriptedPoller]) -> Scripte
     return list(made)[-1]
 
 
+async def events_on_screen(
+    pilot: Pilot[None], made: Iterable[ScriptedPoller]
+) -> tuple[ScriptedPoller, EventsTable]:
+    """The running version shown, then the Events pane."""
+    poller = await started(pilot, made)
+    poller.push(running_version())
+    await ready(pilot)
+    await pilot.press("6")
+    return poller, pilot.app.query_one(EventsTable)
+
+
+def event_rows(events: EventsTable) -> list[str]:
+    return [" ".join(str(c) for c in events.get_row_at(i)[1:]) for i in range(events.row_count)]
+
+
 async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
     failed_source: FileSource,
 ) -> None:
@@ -765,7 +780,7 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
         assert any(str(s.style) == "on #4a4100" for s in sync_node.label.spans)  # type: ignore[union-attr]
         await pilot.press("6")
         events = app.main.query_one(EventsTable)
-        rows = [" ".join(str(c) for c in events.get_row_at(i)[1:]) for i in range(events.row_count)]
+        rows = event_rows(events)
         assert "sync_crm running → error" in rows
         assert "run running → error" in rows
         assert "The run finished: error" in notices(app)
@@ -780,16 +795,12 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
 async def test_the_events_pane_on_screen_lists_a_refresh_as_it_comes() -> None:
     app, made = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        poller = await started(pilot, made)
-        poller.push(running_version())
-        await ready(pilot)
-        await pilot.press("6")
-        events = app.main.query_one(EventsTable)
+        poller, events = await events_on_screen(pilot, made)
         assert events.row_count == 0
         assert "No status changes yet" in text_of(app, "#events-note")
         poller.push(fixture_data("failed_run.json"))
         await pilot.pause()
-        rows = [" ".join(str(c) for c in events.get_row_at(i)[1:]) for i in range(events.row_count)]
+        rows = event_rows(events)
         assert "sync_crm running → error" in rows and "run running → error" in rows
         assert f"{len(rows)} status change(s) seen" in text_of(app, "#events-note")
 
@@ -799,11 +810,7 @@ async def test_a_flood_of_events_is_listed_a_few_hundred_rows_per_step() -> None
     them in steps, so keys and repaints get in between (one step held the UI ~100 ms)."""
     app, made = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        poller = await started(pilot, made)
-        poller.push(running_version())
-        await ready(pilot)
-        await pilot.press("6")
-        events = app.main.query_one(EventsTable)
+        _, events = await events_on_screen(pilot, made)
         at = datetime(2026, 11, 20, 9, 1, tzinfo=UTC)
         flood = [Transition(at, "n-sync", f"sync_crm (attempt {i})", "running", "error") for i in range(450)]
         events.add_events(flood)

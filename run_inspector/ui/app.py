@@ -766,7 +766,8 @@ class InspectorApp(App[None]):
         else:
             selection = self.selection()
             pane = self._pane(tab)
-            assert selection is not None and isinstance(pane, (OverviewPane, ExecutionsPane, ErrorPane, JsonPane))
+            assert selection is not None
+            assert isinstance(pane, (OverviewPane, ExecutionsPane, ErrorPane, JsonPane))
             pane.show(selection)
         self._stale.discard(tab)
 
