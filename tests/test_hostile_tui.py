@@ -110,17 +110,23 @@ def tree_labels(app: InspectorApp) -> list[Any]:
     return [tree.get_node_at_line(line).label for line in range(tree.last_line + 1)]  # type: ignore[union-attr]
 
 
-def screen_texts(app: InspectorApp) -> list[str]:
-    """Everything on screen that came from the run, as plain text, plus the notifications."""
+async def screen_texts(app: InspectorApp) -> list[str]:
+    """Everything on screen that came from the run, as plain text, plus the notifications.
+
+    The Overview and Error panes are made and filled first (a pane is made when its tab is
+    first shown), so both are read whichever tab is up."""
     texts = [str(label) for label in tree_labels(app)]
     texts += [static_text(app, "#header"), static_text(app, "#message")]
+    if app.graph is not None:
+        for tab in ("overview", "error"):
+            await app._open_tab(tab)
     texts += [pane_text(app, pane) for pane in (OverviewPane, ErrorPane)]
     texts += notices(app)
     return texts
 
 
-def assert_nothing_unsafe(app: InspectorApp) -> None:
-    for text in screen_texts(app):
+async def assert_nothing_unsafe(app: InspectorApp) -> None:
+    for text in await screen_texts(app):
         assert not UNSAFE.search(text), repr(text[:200])
     for label in tree_labels(app):
         for span in getattr(label, "spans", []):
@@ -139,7 +145,8 @@ async def test_the_hostile_run_shows_literally_and_nothing_in_it_acts() -> None:
         assert any(CLICK in label for label in labels)
         assert any(f"[{CLICK}]  ← taken" in label for label in labels)  # a switch route's name
         assert HOSTILE_TEXTS["markup-click-quit"] in static_text(app, "#header")
-        assert_nothing_unsafe(app)
+        await assert_nothing_unsafe(app)
+        assert pane_text(app, OverviewPane) and pane_text(app, ErrorPane)  # both were read
 
         app._go_to("n:t-markup-click-quit")  # the node named [@click=app.quit]…, brought into view
         await pilot.pause()
@@ -153,7 +160,7 @@ async def test_the_hostile_run_shows_literally_and_nothing_in_it_acts() -> None:
             await pilot.press(key)
         await pilot.pause()
         assert app.is_running and app.return_code is None
-        assert_nothing_unsafe(app)
+        await assert_nothing_unsafe(app)
 
 
 async def test_the_huge_error_is_cut_in_the_tree_and_whole_in_the_error_pane() -> None:
@@ -355,8 +362,8 @@ async def test_a_fault_after_good_data_shows_an_error_state_and_keeps_the_run(fa
             assert app.graph is not None and app.graph.run.uuid == RUN  # the last good data stays
             assert any("Sync to HubSpot" in str(label) for label in tree_labels(app))
             assert app.is_running
-            assert_nothing_unsafe(app)
-            assert not [t for t in screen_texts(app) if SENTINEL in t]
+            await assert_nothing_unsafe(app)
+            assert not [t for t in await screen_texts(app) if SENTINEL in t]
 
 
 @pytest.mark.parametrize("fault", ["500", "html-page", "reset-mid-body", "401"])
@@ -371,7 +378,7 @@ async def test_a_fault_before_any_data_is_said_in_the_body(fault: str) -> None:
             if TUI_EXPECTED[fault] is RETRIED:
                 assert "retrying" in message
             assert app.is_running
-            assert_nothing_unsafe(app)
+            await assert_nothing_unsafe(app)
 
 
 async def test_api_text_in_an_error_cannot_drive_the_terminal() -> None:
@@ -381,8 +388,8 @@ async def test_api_text_in_an_error_cannot_drive_the_terminal() -> None:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await until(pilot, lambda: app.problem is not None)
             assert "boom [@click=app.quit]x[/]" in static_text(app, "#message")
-            assert_nothing_unsafe(app)
-            for text in screen_texts(app):
+            await assert_nothing_unsafe(app)
+            for text in await screen_texts(app):
                 assert "PWNED" not in text
 
 
@@ -478,7 +485,7 @@ async def test_a_crash_in_the_http_stack_stops_polling_visibly_without_the_token
         await until(pilot, lambda: app.problem is not None)
         assert "polling stopped" in static_text(app, "#header")
         assert app.graph is not None and app.is_running
-        assert not [t for t in screen_texts(app) if SENTINEL in t]
+        assert not [t for t in await screen_texts(app) if SENTINEL in t]
         assert SENTINEL not in app.export_screenshot()
         worker_error = app.poll_worker.error if app.poll_worker is not None else None
         if worker_error is not None:
