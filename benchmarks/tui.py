@@ -189,6 +189,7 @@ def first_paint_row(body: bytes, repeats: int) -> Row:
         floor = asyncio.run(minimal_first_paint()) + loads
         gc.collect()
         pairs.add(floor, asyncio.run(inspector_first_paint(body)))
+        gc.unfreeze()  # the poller froze the run (and the app with it): one app per process, for real
     return Row.of("TUI first paint (tree mounted, screen rendered)", pairs, 2.0,
                   "floor: a minimal Textual app's first paint + json.loads")
 
@@ -260,6 +261,7 @@ async def refresh_session(body: bytes, changed: bytes, changed_nodes: set[str]) 
 def rows(size: str, body: bytes, changed: bytes, changed_nodes: set[str], repeats: int) -> list[Row]:
     out = [first_paint_row(body, repeats)]
     result = asyncio.run(refresh_session(body, changed, changed_nodes))
+    gc.unfreeze()
     graph = RunGraph.build(parse_run_response(changed))
     moved = {uuid for uuid in changed_nodes if uuid in graph.states}
     extra = sorted({key for key in result.labels.keys if key not in result.allowed})
