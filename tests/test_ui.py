@@ -943,6 +943,8 @@ async def test_a_run_that_cannot_be_read_is_shown_as_an_error() -> None:
         assert "Could not load" in message
         assert "HTML page" in message
         assert "polling stopped" in text_of(app, "#header")
+        screen = app.export_screenshot()
+        assert "Pane" not in screen and "overview-pane" not in screen  # no pane draws its own name
 
 
 async def test_api_text_never_acts_as_markup_or_escape_codes(failed_body: bytes) -> None:

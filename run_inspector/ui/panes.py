@@ -15,9 +15,10 @@ from typing import Any, ClassVar
 from rich.console import Group
 from rich.padding import Padding
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.renderables.blank import Blank
 from textual.widget import Widget
 from textual.widgets import DataTable, OptionList, Static, TextArea, Tree
 from textual.widgets.option_list import Option
@@ -141,6 +142,11 @@ class LazyPane(Widget):
     def compose(self) -> ComposeResult:
         if self.opened:
             yield from self.contents()
+
+    def render(self) -> RenderResult:
+        # A widget with no children draws its own name ("OverviewPane#overview-pane"): a pane
+        # not made yet (no run loaded, e.g. the token was refused) is blank instead.
+        return super().render() if self.opened else Blank(self.background_colors[1])
 
     def contents(self) -> ComposeResult:
         """The pane's widgets, made when it is first opened."""
