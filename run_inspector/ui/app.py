@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, OptionList, Static, TabbedContent, TabPane, Tree
+from textual.widgets import DataTable, Footer, Input, OptionList, Static, TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
 from ..errors import InspectorError
@@ -48,7 +48,6 @@ from .feed import (
     StatusLike,
     TransitionLike,
 )
-from .footer import KeysFooter
 from .labels import header_text, local_time, message_text, why_text
 from .panes import (
     ErrorPane,
@@ -249,7 +248,7 @@ class InspectorApp(App[None]):
                     yield EventsPane(id="events-pane")
                 with TabPane("Findings", id="findings"):
                     yield FindingsPane(id="findings-pane")
-        yield KeysFooter()
+        yield Footer(compact=True)
 
     def on_resize(self) -> None:
         if self.graph is not None:  # the header reflows ids for the new width
