@@ -31,6 +31,7 @@ from textual.widgets.tree import TreeNode
 
 from benchmarks.run import Pairs, Row
 from run_inspector.graph import RunGraph
+from run_inspector.layout import flat_layout, walk
 from run_inspector.models import parse_run_response
 from run_inspector.source import RunSource
 from run_inspector.ui.app import make_app
@@ -197,7 +198,7 @@ def first_paint_row(body: bytes, repeats: int) -> Row:
 def changed_items(graph: RunGraph, changed_nodes: set[str]) -> set[str]:
     """Keys of the tree items that show a changed node: its line, references, edges from it."""
     keys: set[str] = set()
-    for item, _ in graph.root.walk():
+    for item, _, _ in walk(flat_layout(graph).root):
         edge_source = item.edge.source if item.edge is not None else None
         if item.node_uuid in changed_nodes or edge_source in changed_nodes:
             keys.add(item.key)

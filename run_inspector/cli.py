@@ -75,15 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: TextIO) -> RunSource:
+def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: TextIO) -> tuple[RunSource, float]:
+    """The run's source, and the poll interval (validated for every source)."""
     chosen = [name for name, on in (("RUN", args.run), ("--file", args.file), ("--demo", args.demo)) if on]
     if len(chosen) != 1:
         raise UsageError(
             "give exactly one of RUN, --file PATH or --demo" if chosen else "no run given",
             "e.g. run-inspector --demo, or run-inspector <run uuid> with CARGO_API_TOKEN set",
         )
+    from .config import DEFAULT_INTERVAL, check_interval
+
+    interval = DEFAULT_INTERVAL if args.interval is None else check_interval(args.interval)
     if args.file:
-        return FileSource.open(args.file)
+        return FileSource.open(args.file), interval
     from .client import CargoClient
     from .config import parse_run_ref, settings_from
 
@@ -93,7 +97,7 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
         one_shot = args.print_ or args.json
         transport = DemoTransport(finished=True) if one_shot else DemoTransport()
         client = CargoClient(DEMO_API_URL, None, transport=transport)
-        return ApiSource(client, DEMO_RUN_UUID, "the embedded demo", live=not one_shot)
+        return ApiSource(client, DEMO_RUN_UUID, "the embedded demo", live=not one_shot), interval
     run_uuid = parse_run_ref(args.run)
     settings = settings_from(args.api_url, args.workspace, args.token_file, args.interval, environ)
     for warning in settings.warnings:
@@ -106,7 +110,7 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
     # asks the client for one quick retry only (two layers of waits would compound).
     one_shot = args.print_ or args.json
     client = CargoClient(settings.api_url, settings.token, settings.workspace, retries=3 if one_shot else 1)
-    return ApiSource(client, run_uuid, settings.api_url)
+    return ApiSource(client, run_uuid, settings.api_url), settings.interval
 
 
 async def _fetch_body(source: RunSource) -> bytes:
@@ -118,9 +122,8 @@ async def _fetch_body(source: RunSource) -> bytes:
 
 def _load_once(source: RunSource) -> RunGraph:
     """The run, fetched once. A file needs no event loop, so none is started for it."""
-    if isinstance(source, FileSource):
-        body = source.body
-    else:
+    body = source.body_at_hand()
+    if body is None:
         import asyncio
 
         body = asyncio.run(_fetch_body(source))
@@ -157,12 +160,12 @@ def _status_code(args: argparse.Namespace, graph: RunGraph) -> int:
     return EXIT_RUN_FAILED if args.exit_status and failed else EXIT_OK
 
 
-def _watch(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO) -> int:
+def _watch(args: argparse.Namespace, source: RunSource, interval: float, out: TextIO, err: TextIO) -> int:
     from .watch import Watcher
 
     async def go() -> RunGraph:
         try:
-            return await Watcher(source, source.root_uuid, out, err, interval=args.interval or 2.0).run()
+            return await Watcher(source, source.root_uuid, out, err, interval=interval).run()
         finally:
             await source.aclose()
 
@@ -171,10 +174,10 @@ def _watch(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO
     return _status_code(args, asyncio.run(go()))
 
 
-def _tui(args: argparse.Namespace, source: RunSource) -> int:
+def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
     from .ui.app import make_app
 
-    app = make_app(source, interval=args.interval or 2.0, bell=args.bell)
+    app = make_app(source, interval=interval, bell=args.bell)
     app.run()
     return app.return_code or EXIT_OK
 
@@ -213,14 +216,12 @@ def main(
         args = build_parser().parse_args(argv)
         if args.exit_status and not (args.print_ or args.json or args.watch):
             raise UsageError("--exit-status works with --print, --json or --watch")
-        if args.interval is not None and not args.interval > 0:
-            raise UsageError("--interval must be a positive number of seconds")
-        source = _make_source(args, environ, err)
+        source, interval = _make_source(args, environ, err)
         if args.print_ or args.json:
             return _one_shot(args, source, out)
         if args.watch:
-            return _watch(args, source, out, err)
-        return _tui(args, source)
+            return _watch(args, source, interval, out, err)
+        return _tui(args, source, interval)
     except InspectorError as error:
         from .sanitize import one_line
 

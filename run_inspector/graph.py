@@ -1,18 +1,10 @@
-"""The run graph: nodes, edges with their meaning, per-node outcome, and the display tree.
+"""The run graph: nodes, edges with their meaning, and what happened to each node.
 
-Pure Python (no Textual). `RunGraph.build(parsed)` turns a parsed response into:
-
-* `states`: one `NodeState` per node (its executions in order, aggregate status, attempts,
-  credits, first error, duration, child runs, which child was taken);
-* `root`: a tree of `TreeItem`s that `--print`, `--json` and the TUI all render.
-
-Display rules (the way steps stand in `argo get`): a sequence stays flat, so a node's single
-ordinary successor sits at the node's own depth. Nesting happens only where the graph
-branches: routing nodes' labelled children, fallback edges and group sub-graphs. Where the
-branches of a routing node join again (its immediate post-dominator), the walk continues at
-the routing node's depth, and each branch ends with a reference to the join. A node reached
-from several parents is shown in full once and as a reference elsewhere, so the walk ends
-even on cycles.
+Pure Python (no Textual). `RunGraph.build(parsed)` turns a parsed response into `states`: one
+`NodeState` per node (its executions in order, aggregate status, attempts, credits, first
+error, duration, child runs, which child was taken), the labelled edges between them, the
+anomalies of the data, and a `RunSummary`. How the graph is drawn as a tree is `layout.py`'s
+business; the graph is the data every view reads.
 """
 
 from __future__ import annotations
@@ -139,9 +131,7 @@ class NodeState:
 
     @property
     def duration(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return max((self.finished_at - self.started_at).total_seconds(), 0.0)
+        return duration_between(self.started_at, self.finished_at)
 
     @property
     def fallback_edge(self) -> Edge | None:
@@ -154,37 +144,6 @@ class NodeState:
     def fallback_took_over(self) -> bool:
         edge = self.fallback_edge
         return bool(self.failed and edge is not None and edge.taken)
-
-
-class ItemKind(StrEnum):
-    NODE = "node"
-    """A node shown in full."""
-    REF = "ref"
-    """A node shown in full elsewhere."""
-    EDGE = "edge"
-    """A labelled edge (yes/no, route, A/B, if true, on failure) holding the branch below."""
-    SECTION = "section"
-    """A heading: a group's sub-graph, unreachable nodes, anomalies..."""
-    NOTE = "note"
-    """A line of text: an anomaly, a null child, a child that points to no node."""
-
-
-@dataclass
-class TreeItem:
-    key: str
-    """Stable across refreshes of the same run, unique within the tree."""
-    kind: ItemKind
-    node_uuid: str | None = None
-    edge: Edge | None = None
-    text: str = ""
-    children: list[TreeItem] = field(default_factory=list)
-    dimmed: bool = False
-    """On a branch the run did not take."""
-
-    def walk(self, depth: int = 0) -> Iterator[tuple[TreeItem, int]]:
-        yield self, depth
-        for child in self.children:
-            yield from child.walk(depth + 1)
 
 
 @dataclass
@@ -222,6 +181,13 @@ def _when(execution: Execution) -> tuple[bool, datetime]:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (False, moment)
+
+
+def duration_between(start: datetime | None, finish: datetime | None) -> float | None:
+    """Seconds from `start` to `finish` (never negative), or None when either is unknown."""
+    if start is None or finish is None:
+        return None
+    return max((finish - start).total_seconds(), 0.0)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -314,16 +280,17 @@ class RunGraph:
         self.anomalies: list[Anomaly] = list(anomalies or [])
         self.states: dict[str, NodeState] = {}
         self.unknown_node_states: list[str] = []
-        self.order: list[str] = []
-        """Node uuids in the order they are shown in full."""
+        self.ipdom: dict[str, str | None] = {}
+        """Each node's immediate post-dominator in its scope: where the ways out of it meet again."""
+        self.layouts: dict[str, Any] = {}
+        """Layouts of this graph made so far, by name (`layout.py` fills it: a graph never changes)."""
         self._now = now
         self._build()
-        self.root = _TreeBuilder(self).build()
         self.summary = self._summarise()
 
     @classmethod
     def build(cls, parsed: ParsedResponse, now: datetime | None = None) -> RunGraph:
-        # Its states, edges and tree items form no reference cycles: as for the parse, the
+        # Its states and edges form no reference cycles: as for the parse, the
         # cycle collector would only walk the run's objects again and again (~8% of --print).
         with collector_paused():
             return cls(parsed.response, parsed.anomalies, now)
@@ -403,7 +370,55 @@ class RunGraph:
                 self._link(self.states[uuid])
         for scope_uuids in self._scopes.values():
             self._find_cycles(scope_uuids)
+            self.ipdom.update(_post_dominators(self, scope_uuids))
         self._flag_unknown_values()
+        self._flag_unreachable()
+
+    def entries(self, scope: str | None) -> list[str]:
+        """Where a scope's walk starts: its `start` node, else the nodes nothing in it points to."""
+        uuids = self.scope_nodes(scope)
+        for uuid in uuids:
+            node = self.states[uuid].node
+            if node is not None and node.kind == "native" and node.action_slug == "start":
+                return [uuid]
+        members = set(uuids)
+        pointed = {
+            e.target for u in uuids for e in self.states[u].edges if e.target in members and e.target != u
+        }
+        return [u for u in uuids if u not in pointed] or uuids[:1]
+
+    def _flag_unreachable(self) -> None:
+        """A graph with no start, and each node no way leads to from a start (the first of each
+        unreachable part: what leads on from it is reached from it)."""
+        if self._scopes[None] and not any(
+            (n := self.states[u].node) is not None and n.action_slug == "start" for u in self._scopes[None]
+        ):
+            self.anomalies.append(Anomaly("no-start", "the graph has no start node"))
+        reached: set[str] = set()
+
+        def reach(start: str) -> None:
+            stack = [start]
+            reached.add(start)
+            while stack:
+                for edge in self.states[stack.pop()].edges:
+                    target = edge.target
+                    if target is not None and target in self.states and target not in reached:
+                        reached.add(target)
+                        stack.append(target)
+
+        for scope in self._scopes:
+            for entry in self.entries(scope):
+                if entry not in reached:
+                    reach(entry)
+        for uuids in self._scopes.values():
+            for uuid in uuids:
+                if uuid not in reached:
+                    self.anomalies.append(
+                        Anomaly(
+                            "unreachable", f"{self.states[uuid].title} cannot be reached from the start", uuid
+                        )
+                    )
+                    reach(uuid)
 
     def _flag_unknown_values(self) -> None:
         """Statuses and kinds Cargo does not document: shown as they are, flagged once per value."""
@@ -596,13 +611,6 @@ class RunGraph:
         state = self.states.get(uuid)
         return self.response.input_of(state.slug) if state is not None else None
 
-    def failed_nodes(self) -> list[str]:
-        """Failed nodes, in the order they are shown."""
-        shown = [uuid for uuid in self.order if self.states[uuid].failed]
-        placed = set(shown)
-        rest = [uuid for uuid, s in self.states.items() if s.failed and uuid not in placed]
-        return shown + rest
-
     def _summarise(self) -> RunSummary:
         run = self.run
         status = run.status or "unknown"
@@ -734,163 +742,3 @@ def _post_dominators(graph: RunGraph, uuids: list[str]) -> dict[str, str | None]
         parent = idom.get(uuid)
         result[uuid] = None if parent in (None, exit_key) else parent
     return result
-
-
-class _TreeBuilder:
-    def __init__(self, graph: RunGraph) -> None:
-        self.graph = graph
-        self.states = graph.states
-        self.placed: set[str] = set()
-        self.keys: set[str] = set()
-        self.last_suffix: dict[str, int] = {}
-        """Per base, the last `~n` handed out: a base used 10,000 times stays linear."""
-        self.ipdom: dict[str, str | None] = {}
-
-    def key(self, base: str) -> str:
-        key = base
-        n = self.last_suffix.get(base, 1)
-        while key in self.keys:
-            n += 1
-            key = f"{base}~{n}"
-        self.last_suffix[base] = n
-        self.keys.add(key)
-        return key
-
-    def build(self) -> TreeItem:
-        graph = self.graph
-        root = TreeItem(
-            self.key("root"), ItemKind.SECTION, text=graph.run.record_title or graph.run.uuid or "run"
-        )
-        root.children = self.scope(None)
-        # A child that points to a node missing from the graph, but with executions, is shown
-        # where the run reached it; only the ones never reached that way are listed here.
-        unknown = [uuid for uuid in graph.unknown_node_states if uuid not in self.placed]
-        if unknown:
-            section = TreeItem(self.key("s:unknown"), ItemKind.SECTION, text="Executions of unknown nodes")
-            for uuid in unknown:
-                self.placed.add(uuid)
-                graph.order.append(uuid)
-                section.children.append(TreeItem(self.key(f"n:{uuid}"), ItemKind.NODE, node_uuid=uuid))
-            root.children.append(section)
-        return root
-
-    def entries(self, uuids: list[str]) -> list[str]:
-        starts = [
-            u
-            for u in uuids
-            if (n := self.states[u].node) is not None and n.kind == "native" and n.action_slug == "start"
-        ]
-        if starts:
-            return starts[:1]
-        members = set(uuids)
-        pointed = {
-            e.target for u in uuids for e in self.states[u].edges if e.target in members and e.target != u
-        }
-        roots = [u for u in uuids if u not in pointed]
-        if roots:
-            return roots
-        return uuids[:1]
-
-    def scope(self, scope: str | None) -> list[TreeItem]:
-        uuids = self.graph.scope_nodes(scope)
-        if not uuids:
-            return []
-        self.ipdom.update(_post_dominators(self.graph, uuids))
-        if scope is None and not any(
-            (n := self.states[u].node) is not None and n.action_slug == "start" for u in uuids
-        ):
-            self.graph.anomalies.append(Anomaly("no-start", "the graph has no start node"))
-        items: list[TreeItem] = []
-        for entry in self.entries(uuids):
-            if entry not in self.placed:
-                items.extend(self.sequence(entry, frozenset(), dimmed=False))
-        unreachable = [u for u in uuids if u not in self.placed]
-        if unreachable:
-            section = TreeItem(self.key(f"s:unreachable:{scope}"), ItemKind.SECTION, text="Unreachable nodes")
-            for uuid in unreachable:
-                if uuid not in self.placed:
-                    self.graph.anomalies.append(
-                        Anomaly(
-                            "unreachable", f"{self.states[uuid].title} cannot be reached from the start", uuid
-                        )
-                    )
-                    section.children.extend(self.sequence(uuid, frozenset(), dimmed=False))
-            items.append(section)
-        return items
-
-    def sequence(self, uuid: str | None, stops: frozenset[str], dimmed: bool) -> list[TreeItem]:
-        """A flat run of nodes from `uuid`, nesting only where the graph branches."""
-        items: list[TreeItem] = []
-        current = uuid
-        while current is not None:
-            if current in stops or current in self.placed:
-                where = "above" if current in self.placed else "below"
-                items.append(
-                    TreeItem(
-                        self.key(f"r:{current}"), ItemKind.REF, node_uuid=current, text=where, dimmed=dimmed
-                    )
-                )
-                return items
-            state = self.states[current]
-            self.placed.add(current)
-            self.graph.order.append(current)
-            item = TreeItem(self.key(f"n:{current}"), ItemKind.NODE, node_uuid=current, dimmed=dimmed)
-            items.append(item)
-            if state.node is not None and state.sub_nodes:
-                section = TreeItem(
-                    self.key(f"g:{current}"), ItemKind.SECTION, text=self._group_text(state), dimmed=dimmed
-                )
-                section.children = self.scope(current)
-                item.children.append(section)
-            ordinary = [e for e in state.edges if e.kind is not EdgeKind.FALLBACK]
-            fallback = state.fallback_edge
-            join = self.ipdom.get(current)
-            if len(ordinary) == 1 and ordinary[0].kind is EdgeKind.NEXT and fallback is None:
-                edge = ordinary[0]
-                if edge.target is None or edge.target not in self.states:
-                    item.children.append(self.missing(edge, dimmed))
-                    return items
-                if edge.taken is False:
-                    dimmed = True
-                current = edge.target
-                continue
-            branch_stops = stops | {join} if join is not None else stops
-            nested = ordinary + ([fallback] if fallback is not None else [])
-            for edge in nested:
-                if edge.kind is EdgeKind.NEXT and edge.target == join:
-                    continue  # the unlabelled way on: shown by continuing at this depth
-                item.children.append(self.edge(edge, branch_stops, dimmed))
-            if join is None or join in self.placed:
-                return items
-            current = join
-        return items
-
-    def edge(self, edge: Edge, stops: frozenset[str], dimmed: bool) -> TreeItem:
-        branch_dimmed = dimmed or edge.taken is False
-        item = TreeItem(
-            self.key(f"e:{edge.source}:{edge.kind.value}:{edge.index}"),
-            ItemKind.EDGE,
-            node_uuid=edge.target,
-            edge=edge,
-            text=edge.label or "",
-            dimmed=branch_dimmed,
-        )
-        if edge.target is None or edge.target not in self.states:
-            item.children.append(self.missing(edge, branch_dimmed))
-        else:
-            item.children = self.sequence(edge.target, stops, branch_dimmed)
-        return item
-
-    def missing(self, edge: Edge, dimmed: bool) -> TreeItem:
-        text = (
-            f"child {edge.index} is null"
-            if edge.target is None
-            else f"{edge.label or 'child'} → {edge.target} (no such node)"
-        )
-        return TreeItem(self.key(f"m:{edge.source}:{edge.index}"), ItemKind.NOTE, text=text, dimmed=dimmed)
-
-    def _group_text(self, state: NodeState) -> str:
-        items = (state.node.config or {}).get("items") if state.node else None
-        count = f"{len(items)} items" if isinstance(items, list) else "each item"
-        runs = f", {len(state.child_runs)} child runs" if state.child_runs else ""
-        return f"for {count}: sub-graph of {state.sub_nodes} nodes{runs}"

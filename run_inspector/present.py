@@ -13,6 +13,19 @@ from .sanitize import one_line
 
 STATUS_LIMIT = 30
 LABEL_LIMIT = 60
+TITLE_LIMIT = 60
+"""A node's name in a tree line, a heading, a finding."""
+KIND_LIMIT = 40
+EDGE_LIMIT = 40
+SECTION_LIMIT = 80
+NOTE_LIMIT = 200
+FINDING_DETAIL_LINES = 6
+"""Detail lines shown under a finding (in `--print` and the Findings pane)."""
+
+EDGE_STYLE = "bold magenta"
+FALLBACK_STYLE = "bold dark_orange"
+TAKEN_WORDS = {True: "  ← taken", False: "  (not taken)", None: ""}
+"""What an edge line says after its words: whether the run went that way."""
 
 
 @dataclass(frozen=True)

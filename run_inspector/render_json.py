@@ -14,6 +14,7 @@ from typing import Any
 
 from .findings import Finding
 from .graph import EdgeKind, RunGraph
+from .layout import failed_nodes, node_order
 
 SCHEMA = "run-inspector/summary@1"
 
@@ -30,8 +31,9 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
     summary = graph.summary
     run = graph.run
     nodes: list[dict[str, Any]] = []
-    shown = set(graph.order)
-    for uuid in [*graph.order, *(u for u in graph.states if u not in shown)]:
+    order = node_order(graph)
+    shown = set(order)
+    for uuid in [*order, *(u for u in graph.states if u not in shown)]:
         state = graph.states[uuid]
         nodes.append(
             {
@@ -87,7 +89,7 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
             "executions": len(run.executions or []),
         },
         "nodes": nodes,
-        "failedNodes": graph.failed_nodes(),
+        "failedNodes": failed_nodes(graph),
         "firstFailedNode": summary.first_failed,
         "anomalies": [
             {"kind": a.kind, "message": a.message, "nodeUuid": a.node_uuid, "path": a.path}

@@ -13,12 +13,13 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from .findings import Finding, Kind
-from .graph import ItemKind, RunGraph, TreeItem
+from .findings import Finding, listed_findings
+from .graph import RunGraph
+from .layout import ItemKind, TreeItem, flat_layout
 from .present import (
+    FINDING_DETAIL_LINES,
+    TITLE_LIMIT,
     VERDICT_STYLES,
-    edge_text,
-    fmt_attempts,
     fmt_credits,
     fmt_duration,
     fmt_time,
@@ -28,11 +29,11 @@ from .present import (
     verdict_text,
 )
 from .sanitize import clean, one_line
+from .treeline import item_parts
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-TITLE_LIMIT = 60
 ERROR_LINES = 6
 ERROR_WIDTH = 100
 
@@ -82,13 +83,19 @@ def plain_text(lines: Sequence[Line]) -> str:
     return text
 
 
-def _tree_lines(item: TreeItem, prefix: str = "") -> Iterator[tuple[str, str, TreeItem]]:
-    """(prefix for this line, prefix for lines under it, item) for each item below `item`."""
-    count = len(item.children)
-    for index, child in enumerate(item.children):
-        last = index == count - 1
-        yield prefix + ("└─ " if last else "├─ "), prefix + ("   " if last else "│  "), child
-        yield from _tree_lines(child, prefix + ("   " if last else "│  "))
+def _tree_lines(top: TreeItem) -> Iterator[tuple[str, str, TreeItem]]:
+    """(prefix for this line, prefix for lines under it, item) for each item below `top`."""
+
+    def below(item: TreeItem, prefix: str) -> list[tuple[TreeItem, str, bool]]:
+        last = len(item.children) - 1
+        return [(item.children[i], prefix, i == last) for i in range(last, -1, -1)]
+
+    stack = below(top, "")
+    while stack:
+        item, prefix, last = stack.pop()
+        under = prefix + ("   " if last else "│  ")
+        yield prefix + ("└─ " if last else "├─ "), under, item
+        stack.extend(below(item, under))
 
 
 def header_lines(graph: RunGraph) -> list[Line]:
@@ -124,41 +131,9 @@ def header_lines(graph: RunGraph) -> list[Line]:
     return lines
 
 
-def node_line(graph: RunGraph, item: TreeItem) -> Line:
-    state = graph.states[item.node_uuid or ""]
-    look = status_look(state.status)
-    pieces: list[Piece] = [
-        (f"{look.glyph} {look.word:<13} ", look.style),
-        (one_line(state.title, TITLE_LIMIT), "bold" if state.failed else ""),
-        (f"  {one_line(state.kind_action, 40)}", "dim"),
-    ]
-    extras = [x for x in (fmt_attempts(state), fmt_credits(state.credits), fmt_duration(state.duration)) if x]
-    if state.child_runs:
-        extras.append(f"{len(state.child_runs)} child run{'s' if len(state.child_runs) > 1 else ''}")
-    if extras:
-        pieces.append(("  " + "  ".join(extras), "cyan"))
-    return Line(tuple(pieces))
-
-
 def item_line(graph: RunGraph, item: TreeItem) -> Line:
-    if item.kind is ItemKind.NODE:
-        return node_line(graph, item)
-    if item.kind is ItemKind.REF:
-        state = graph.states[item.node_uuid or ""]
-        look = status_look(state.status)
-        return Line(
-            (
-                ("↪ ", "dim"),
-                (one_line(state.title, TITLE_LIMIT), ""),
-                (f"  ({look.word}, shown {item.text or 'elsewhere'})", "dim"),
-            )
-        )
-    if item.kind is ItemKind.EDGE and item.edge is not None:
-        taken = {True: "  ← taken", False: "  (not taken)", None: ""}[item.edge.taken]
-        return Line(((f"[{edge_text(item.edge)}]", "bold magenta"), (taken, "dim")))
-    if item.kind is ItemKind.SECTION:
-        return Line(((one_line(item.text), ""),), "bold underline")
-    return Line((("⚠ ", "yellow"), (one_line(item.text), "yellow")))
+    """The line of one tree item: `treeline`'s parts, each in its style."""
+    return Line(tuple((part.text, part.style) for part in item_parts(graph, item)))
 
 
 def error_lines(message: str, width: int = ERROR_WIDTH, limit: int = ERROR_LINES) -> list[str]:
@@ -172,12 +147,9 @@ def error_lines(message: str, width: int = ERROR_WIDTH, limit: int = ERROR_LINES
     return out
 
 
-FINDING_DETAIL_LINES = 8
-
-
 def finding_lines(graph: RunGraph, findings: Sequence[Finding]) -> list[Line]:
     """The Findings section. Graph anomalies are left to their own section, not listed twice."""
-    shown = [f for f in findings if f.kind != Kind.ANOMALY]
+    shown = listed_findings(list(findings))
     if not shown:
         return [Line((("Findings: none", ""),), "bold")]
     lines = [Line(((f"Findings ({len(shown)})", ""),), "bold")]
@@ -187,7 +159,7 @@ def finding_lines(graph: RunGraph, findings: Sequence[Finding]) -> list[Line]:
         pieces: list[Piece] = [(f"  {look.glyph} ", "")]
         state = graph.states.get(finding.node_uuid or "")
         if state is not None:
-            pieces += [(one_line(state.title, 40), "bold"), (": ", "")]
+            pieces += [(one_line(state.title, TITLE_LIMIT), "bold"), (": ", "")]
         pieces.append((one_line(finding.message, 300), style))
         lines.append(Line(tuple(pieces), style))
         if finding.fix:
@@ -203,7 +175,7 @@ def layout(graph: RunGraph, findings: Sequence[Finding] | None = None) -> list[L
     lines = header_lines(graph)
     lines.append(Line(()))
     states = graph.states
-    for prefix, under, item in _tree_lines(graph.root):
+    for prefix, under, item in _tree_lines(flat_layout(graph).root):
         body = item_line(graph, item)
         if item.dimmed:
             body = Line(body.pieces, body.style, "dim")
@@ -221,7 +193,9 @@ def layout(graph: RunGraph, findings: Sequence[Finding] | None = None) -> list[L
         lines.append(Line(((f"Anomalies ({len(graph.anomalies)})", ""),), "bold yellow"))
         for anomaly in graph.anomalies:
             where = (
-                f"{one_line(states[anomaly.node_uuid].title, 40)}: " if (anomaly.node_uuid in states) else ""
+                f"{one_line(states[anomaly.node_uuid].title, TITLE_LIMIT)}: "
+                if (anomaly.node_uuid in states)
+                else ""
             )
             lines.append(Line(((f"  ⚠ {where}{one_line(anomaly.message, 300)}", ""),), "yellow"))
     return lines

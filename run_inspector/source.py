@@ -12,9 +12,12 @@ import re
 import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InvalidResponseError, NotFoundError
+
+if TYPE_CHECKING:
+    from .client import CargoClient
 
 BUNDLE_KEY = "runInspectorBundle"
 """A saved bundle is the root run's GET-run response plus this key holding child runs, so a
@@ -34,19 +37,28 @@ class RunSource(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
+    def body_at_hand(self) -> bytes | None:
+        """The root run's body, when it can be had without waiting (a file): no event loop is
+        then started for a one-shot mode. None: fetch it."""
+        return None
+
+    def saved_runs(self) -> dict[str, bytes]:
+        """Runs this source holds besides the root (a bundle's), by uuid: a bundle saved from
+        it keeps them."""
+        return {}
+
 
 class ApiSource(RunSource):
     live = True
 
-    def __init__(self, client: Any, run_uuid: str, description: str, *, live: bool = True) -> None:
+    def __init__(self, client: CargoClient, run_uuid: str, description: str, *, live: bool = True) -> None:
         self.client = client
         self.live = live
         self.root_uuid = run_uuid
         self.description = description
 
     async def fetch_bytes(self, run_uuid: str) -> bytes:
-        body: bytes = await self.client.fetch_run_bytes(run_uuid)
-        return body
+        return await self.client.fetch_run_bytes(run_uuid)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -72,6 +84,12 @@ class FileSource(RunSource):
             return cls(Path(path).read_bytes(), path)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
+
+    def body_at_hand(self) -> bytes:
+        return self.body
+
+    def saved_runs(self) -> dict[str, bytes]:
+        return self.children()
 
     def children(self) -> dict[str, bytes]:
         """The bundle's other runs by uuid; the file's own run is there too under its real uuid."""

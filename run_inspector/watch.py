@@ -12,6 +12,7 @@ from rich.text import Text
 
 from .errors import FetchError
 from .graph import RunGraph
+from .layout import failed_nodes
 from .poller import Poller, PollStatus, Snapshot, Transition
 from .present import fmt_credits, fmt_duration, status_look
 from .sanitize import one_line
@@ -47,7 +48,7 @@ def summary_text(graph: RunGraph) -> Text:
     ]
     head = " ".join(p for p in parts if p)
     tail = [fmt_credits(summary.credits) or "0 credits"]
-    failed = [graph.states[u].slug or graph.states[u].title for u in graph.failed_nodes()]
+    failed = [graph.states[u].slug or graph.states[u].title for u in failed_nodes(graph)]
     if failed:
         tail.append(
             "failed: " + ", ".join(one_line(f, 60) for f in failed[:5]) + (" …" if len(failed) > 5 else "")

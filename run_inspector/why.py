@@ -14,17 +14,17 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .findings import (
+from .expressions import (
     MISSING,
-    Finding,
     Segment,
-    compute_findings,
     config_references,
     format_path,
     format_reference,
     resolve,
     suggest_path,
 )
+from .findings import Finding, compute_findings
+from .focus import culprit
 from .graph import Edge, EdgeKind, NodeState, RunGraph
 from .models import ACTIVE_STATUSES
 from .present import edge_text, status_look
@@ -107,12 +107,7 @@ def explain_run(graph: RunGraph, findings: list[Finding] | None = None) -> WhyRe
     """
     if findings is None:
         findings = compute_findings(graph)
-    target = graph.summary.first_failed
-    if target is None:
-        target = next(
-            (f.node_uuid for f in findings if f.node_uuid in graph.states),
-            None,
-        )
+    target = culprit(graph, findings)
     return explain(graph, target, findings=findings) if target is not None else None
 
 
@@ -120,13 +115,8 @@ def explain_run(graph: RunGraph, findings: list[Finding] | None = None) -> WhyRe
 
 
 def _entry(graph: RunGraph, scope: str | None) -> str | None:
-    members = graph.scope_nodes(scope)
-    for uuid in members:
-        node = graph.states[uuid].node
-        if node is not None and node.kind == "native" and node.action_slug == "start":
-            return uuid
-    placed = set(members)
-    return next((u for u in graph.order if u in placed), members[0] if members else None)
+    entries = graph.entries(scope)
+    return entries[0] if entries else None
 
 
 def _path_to(graph: RunGraph, target: str) -> tuple[list[PathStep], bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -107,6 +108,30 @@ class ScriptedSource(RunSource):
     async def fetch_bytes(self, run_uuid: str) -> bytes:
         answer = self.answers[min(self.calls, len(self.answers) - 1)]
         self.calls += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class PushSource(RunSource):
+    """A live run whose answers the test hands over one at a time (`push`): each fetch waits
+    for the next one, so the real poller takes exactly what the test pushes, when it pushes it."""
+
+    live = True
+    description = "pushed"
+
+    def __init__(self, root_uuid: str = "run-failed-0001") -> None:
+        self.root_uuid = root_uuid
+        self.answers: asyncio.Queue[bytes | Exception] = asyncio.Queue()
+        self.fetches = 0
+        """Fetches started (the one waiting for an answer included)."""
+
+    def push(self, answer: dict[str, Any] | bytes | Exception) -> None:
+        self.answers.put_nowait(json.dumps(answer).encode() if isinstance(answer, dict) else answer)
+
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
+        self.fetches += 1
+        answer = await self.answers.get()
         if isinstance(answer, Exception):
             raise answer
         return answer

@@ -18,6 +18,7 @@ from run_inspector.demo import (
     demo_run_uuids,
 )
 from run_inspector.graph import NOT_REACHED, RunGraph
+from run_inspector.layout import failed_nodes
 from run_inspector.models import ACTIVE_STATUSES, TERMINAL_STATUSES, parse_run_response
 
 RANK = {"pending": 0, "running": 1, "success": 2, "error": 2}
@@ -121,7 +122,7 @@ def test_final_state() -> None:
     assert sync.fallback_took_over
     assert states["notify_owner"].status == "success"
     assert states["end"].status == "success"
-    assert graph.failed_nodes() == [sync.uuid]
+    assert failed_nodes(graph) == [sync.uuid]
     assert data["runContext"]["end"]["score"] == 82
 
     for execution in run["executions"]:

@@ -12,16 +12,8 @@ from typing import Any
 
 import pytest
 
-from run_inspector.findings import (
-    MISSING,
-    Finding,
-    Kind,
-    compute_findings,
-    config_references,
-    format_reference,
-    references_in,
-    resolve,
-)
+from run_inspector.expressions import MISSING, config_references, format_reference, references_in, resolve
+from run_inspector.findings import Finding, Kind, compute_findings
 from run_inspector.graph import RunGraph
 from run_inspector.render_json import dumps, summary_dict
 from run_inspector.render_text import print_run

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from run_inspector.graph import IN_CHILD_RUNS, NOT_REACHED, EdgeKind, ItemKind, RunGraph, TreeItem
+from run_inspector.graph import IN_CHILD_RUNS, NOT_REACHED, EdgeKind, RunGraph
+from run_inspector.layout import ItemKind, TreeItem, flat_layout, node_order, walk
 
 from .helpers import chain, execution, fixture_bytes, graph_of, node, run_of
 
@@ -10,8 +11,8 @@ from .helpers import chain, execution, fixture_bytes, graph_of, node, run_of
 def outline(graph: RunGraph) -> list[str]:
     """The tree as `depth kind name` lines (names from the node slug or the item text)."""
     lines = []
-    for item, depth in graph.root.walk():
-        if item is graph.root:
+    for item, parent, depth in walk(flat_layout(graph).root):
+        if parent is None:
             continue
         name = (
             graph.states[item.node_uuid].slug
@@ -70,15 +71,15 @@ def test_failed_fixture_node_states() -> None:
 
 def test_no_edge_label_is_lost_in_dimmed_branch() -> None:
     graph = graph_of(fixture_bytes("failed_run.json"))
-    no_edge = next(i for i, _ in graph.root.walk() if i.kind is ItemKind.EDGE and i.text == "no")
+    no_edge = next(i for i, _, _ in walk(flat_layout(graph).root) if i.kind is ItemKind.EDGE and i.text == "no")
     assert no_edge.dimmed and all(c.dimmed for c in no_edge.children)
 
 
 def test_long_chain_stays_flat() -> None:
     graph = graph_of(chain(2000))
-    depths = {depth for item, depth in graph.root.walk() if item is not graph.root}
+    depths = {depth for _, parent, depth in walk(flat_layout(graph).root) if parent is not None}
     assert depths == {1}
-    assert len(graph.order) == 2002
+    assert len(node_order(graph)) == 2002
 
 
 def test_edge_labels_for_switch_split_filter() -> None:
@@ -156,7 +157,7 @@ def test_cycles_self_loops_null_and_dangling_children_are_flagged_not_fatal() ->
         "unknown-node",
         "unreachable",
     ]
-    shown = {i.node_uuid for i, _ in graph.root.walk() if i.kind is ItemKind.NODE}
+    shown = {i.node_uuid for i, _, _ in walk(flat_layout(graph).root) if i.kind is ItemKind.NODE}
     assert shown == set(graph.states)  # every node appears, the duplicate and the unknown included
 
 
@@ -174,12 +175,12 @@ def test_nodes_null_and_no_start() -> None:
     graph = graph_of({"run": {"uuid": "r", "status": "running", "nodes": None, "executions": []}})
     assert {a.kind for a in graph.anomalies} == {"no-nodes"}
     assert graph.summary.verdict == "running"
-    assert isinstance(graph.root, TreeItem)
+    assert isinstance(flat_layout(graph).root, TreeItem)
 
 
 def test_keys_are_unique() -> None:
     graph = graph_of(fixture_bytes("failed_run.json"))
-    keys = [i.key for i, _ in graph.root.walk()]
+    keys = [i.key for i, _, _ in walk(flat_layout(graph).root)]
     assert len(keys) == len(set(keys))
 
 
@@ -203,7 +204,7 @@ def test_a_runs_objects_hold_no_reference_cycles() -> None:
     def digest(parser: IncrementalParser, body: bytes) -> None:
         graph = RunGraph.build(parser.parse(body))
         compute_findings(graph)
-        list(graph.root.walk())
+        list(walk(flat_layout(graph).root))
 
     for body in bodies:  # warm up: first uses fill pydantic's and the modules' caches
         parse_run_response(body)

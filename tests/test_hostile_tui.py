@@ -37,6 +37,7 @@ from run_inspector.client import CargoClient
 from run_inspector.config import Secret
 from run_inspector.source import ApiSource, FileSource
 from run_inspector.ui.app import InspectorApp, make_app
+from run_inspector.ui.header import RunHeader
 from run_inspector.ui.panes import ErrorPane, ExecutionTable, JsonPane, JsonTree, OverviewPane
 from run_inspector.ui.screens import WhyScreen
 from run_inspector.ui.tree import RunTree
@@ -52,7 +53,7 @@ from .fixtures.make_hostile import (
 from .helpers import FIXTURES, fixture_bytes
 from .rawserver import answer, raw_server
 from .test_faults import NETWORK_FAULTS, RESPONSE_FAULTS
-from .ui_helpers import notices, pane_text, static_text
+from .ui_helpers import go_to, notices, pane_text, static_text
 
 SIZE = (120, 36)
 HOSTILE = FIXTURES / "hostile_run.json"
@@ -119,7 +120,7 @@ async def screen_texts(app: InspectorApp) -> list[str]:
     texts += [static_text(app, "#header"), static_text(app, "#message")]
     if app.graph is not None:
         for tab in ("overview", "error"):
-            await app._open_tab(tab)
+            await app.deck.open(tab)
     texts += [pane_text(app, pane) for pane in (OverviewPane, ErrorPane)]
     texts += notices(app)
     return texts
@@ -148,7 +149,7 @@ async def test_the_hostile_run_shows_literally_and_nothing_in_it_acts() -> None:
         await assert_nothing_unsafe(app)
         assert pane_text(app, OverviewPane) and pane_text(app, ErrorPane)  # both were read
 
-        app._go_to("n:t-markup-click-quit")  # the node named [@click=app.quit]…, brought into view
+        await go_to(pilot, "n:t-markup-click-quit")  # the node named [@click=app.quit]…, brought into view
         await pilot.pause()
         node = app.run_tree.node_for("n:t-markup-click-quit")
         assert node is not None and CLICK in str(node.label)
@@ -167,7 +168,7 @@ async def test_the_huge_error_is_cut_in_the_tree_and_whole_in_the_error_pane() -
     app = make_app(hostile_source(huge_error=True))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
-        app._go_to(f"n:{HUGE_ERROR_NODE}")
+        await go_to(pilot, f"n:{HUGE_ERROR_NODE}")
         await pilot.press("3")
         await pilot.pause()
         node = app.run_tree.node_for(f"n:{HUGE_ERROR_NODE}")
@@ -188,7 +189,7 @@ async def test_the_huge_error_pane_draws_only_what_is_visible_and_keys_stay_quic
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
-            app._go_to(f"n:{HUGE_ERROR_NODE}")
+            await go_to(pilot, f"n:{HUGE_ERROR_NODE}")
             await pilot.press("3")
             await pilot.pause()
             area = app.main.query_one("#error-text", TextArea)
@@ -216,7 +217,7 @@ async def test_a_one_line_megabyte_error_is_broken_for_display_and_copied_whole(
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
-            app._go_to(f"n:{HUGE_ERROR_NODE}")
+            await go_to(pilot, f"n:{HUGE_ERROR_NODE}")
             await pilot.press("3")
             await pilot.pause()
             area = app.main.query_one("#error-text", TextArea)
@@ -241,7 +242,7 @@ async def test_every_execution_is_in_the_executions_table() -> None:
         assert sum(len(s.executions) for s in graph.states.values()) == len(graph.run.executions or [])
         await pilot.press("2")
         for uuid in ("g-dup", "g-cycle-a", "g-unknown", "ghost-node", "?unknown", "t-markup-click-quit"):
-            app._go_to(f"n:{uuid}")
+            await go_to(pilot, f"n:{uuid}")
             await pilot.pause()
             table = app.main.query_one(ExecutionTable)
             assert table.row_count == len(graph.states[uuid].executions), uuid
@@ -252,7 +253,7 @@ async def test_the_deep_config_input_and_output_open() -> None:
     app = make_app(hostile_source())
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
-        app._go_to(f"n:{DEEP_CONFIG_NODE}")
+        await go_to(pilot, f"n:{DEEP_CONFIG_NODE}")
         for key in ("1", "4", "5"):
             await pilot.press(key)
             await pilot.pause()
@@ -274,7 +275,7 @@ async def test_the_deep_config_is_a_lazy_tree_in_the_overview_and_keys_stay_quic
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
             await pilot.press("1")
-            app._go_to(f"n:{DEEP_CONFIG_NODE}")
+            await go_to(pilot, f"n:{DEEP_CONFIG_NODE}")
             await pilot.pause()
             tree = app.main.query_one("#config-tree", JsonTree)
             assert tree.display and tree.last_line < 20  # the top levels, not 500 of them
@@ -294,7 +295,7 @@ async def test_the_why_view_cuts_the_huge_error_and_stays_quick() -> None:
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
-            app._go_to(f"n:{HUGE_ERROR_NODE}")
+            await go_to(pilot, f"n:{HUGE_ERROR_NODE}")
             await pilot.pause()
             await pilot.press("w")
             await pilot.pause()
@@ -313,7 +314,7 @@ async def test_ten_thousand_children_open_in_bounded_time() -> None:
     started = time.monotonic()
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
-        app._go_to(f"n:{MANY_CHILDREN_NODE}")
+        await go_to(pilot, f"n:{MANY_CHILDREN_NODE}")
         await pilot.pause()
         assert time.monotonic() - started < 30
         node = app.run_tree.node_for(f"n:{MANY_CHILDREN_NODE}")
@@ -323,7 +324,7 @@ async def test_ten_thousand_children_open_in_bounded_time() -> None:
         await pilot.press("j", "j", "k")
         assert app.is_running
         await pilot.press("1")
-        app._go_to(f"n:{MANY_CHILDREN_NODE}")
+        await go_to(pilot, f"n:{MANY_CHILDREN_NODE}")
         await pilot.pause()
         overview = str(app.main.query_one("#overview-text", Static).render())
         assert len(overview.splitlines()) < 200  # not one line per child
@@ -353,8 +354,8 @@ async def test_a_fault_after_good_data_shows_an_error_state_and_keeps_the_run(fa
         app = make_app(api_source(server.url), interval=0.05)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await loaded(pilot)
-            await until(pilot, lambda: app.poll_status is not None and app.poll_status.state != "live")
-            assert app.poll_status is not None and app.poll_status.state in TUI_EXPECTED[fault]
+            await until(pilot, lambda: app.feed.status is not None and app.feed.status.state != "live")
+            assert app.feed.status is not None and app.feed.status.state in TUI_EXPECTED[fault]
             header = static_text(app, "#header")
             assert (
                 ("retrying in" in header) if TUI_EXPECTED[fault] is RETRIED else ("polling stopped" in header)
@@ -372,7 +373,7 @@ async def test_a_fault_before_any_data_is_said_in_the_body(fault: str) -> None:
     with raw_server(step) as server:
         app = make_app(api_source(server.url), interval=0.05)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await until(pilot, lambda: app.problem is not None)
+            await until(pilot, lambda: app.header.problem is not None)
             message = static_text(app, "#message")
             assert "Could not load" in message
             if TUI_EXPECTED[fault] is RETRIED:
@@ -386,7 +387,7 @@ async def test_api_text_in_an_error_cannot_drive_the_terminal() -> None:
     with raw_server(answer(500, json.dumps(hostile).encode())) as server:
         app = make_app(api_source(server.url), interval=0.05)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await until(pilot, lambda: app.problem is not None)
+            await until(pilot, lambda: app.header.problem is not None)
             assert "boom [@click=app.quit]x[/]" in static_text(app, "#message")
             await assert_nothing_unsafe(app)
             for text in await screen_texts(app):
@@ -445,9 +446,9 @@ async def test_a_crash_report_holds_no_token(
             screenshot = app.export_screenshot()
             assert SENTINEL not in screenshot
             if where == "a key's handler":
-                monkeypatch.setattr(ErrorPane, "show", boom)  # j → cursor moves → panes update
+                monkeypatch.setattr(ErrorPane, "draw", boom)  # j → cursor moves → panes update
             else:
-                monkeypatch.setattr(InspectorApp, "_update_header", boom)  # at the next poll
+                monkeypatch.setattr(RunHeader, "show_status", boom)  # at the next poll
             await pilot.press("j")
             await pilot.pause(0.3)
     report = crash_report(exit_renderables)
@@ -482,12 +483,12 @@ async def test_a_crash_in_the_http_stack_stops_polling_visibly_without_the_token
     app = make_app(api_source(served), interval=0.05)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await loaded(pilot)
-        await until(pilot, lambda: app.problem is not None)
+        await until(pilot, lambda: app.header.problem is not None)
         assert "polling stopped" in static_text(app, "#header")
         assert app.graph is not None and app.is_running
         assert not [t for t in await screen_texts(app) if SENTINEL in t]
         assert SENTINEL not in app.export_screenshot()
-        worker_error = app.poll_worker.error if app.poll_worker is not None else None
+        worker_error = app.feed.worker.error if app.feed.worker is not None else None
         if worker_error is not None:
             text = "".join(
                 traceback.TracebackException.from_exception(worker_error, capture_locals=True).format()

@@ -341,15 +341,15 @@ def test_mutated_runs_make_safe_tree_lines_in_every_tree_mode(
     document: Any, nested: bool, failed: bool
 ) -> None:
     """The display tree and every label the TUI draws, in each of its modes (t, f)."""
+    from run_inspector.layout import display_layout
     from run_inspector.ui.labels import tree_label
-    from run_inspector.ui.views import build_display
 
     graph = everything_a_user_sees(body_of(document))
     if graph is None:
         return
-    display = build_display(graph, nested=nested, failed_only=failed)
+    display = display_layout(graph, nested=nested, failed=failed)
     for key in display.order:
-        label = tree_label(display.view(key, graph), query="a")
+        label = tree_label(graph, display.items[key], query="a")
         assert not UNSAFE.search(label.plain), label.plain
 
 
@@ -361,7 +361,7 @@ async def show_in_app(body: bytes) -> None:
     app = make_app(FileSource(body, "property.json"))
     async with app.run_test(size=(100, 30)) as pilot:  # (animations are off: see the fixture)
         for _ in range(500):
-            if app.problem is not None or app.graph is not None:
+            if app.header.problem is not None or app.graph is not None:
                 break
             await pilot.pause(0.01)
         await pilot.pause()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -19,12 +19,11 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TextArea
 
 from run_inspector.errors import ServerError
 from run_inspector.graph import RunGraph
-from run_inspector.models import parse_run_response
-from run_inspector.poller import Transition, diff_graphs
+from run_inspector.poller import Transition
 from run_inspector.source import FileSource, RunSource, bundle_bytes
-from run_inspector.ui.app import TABS, InspectorApp, make_app
-from run_inspector.ui.feed import FeedSnapshot, FeedStatus, OnSnapshot, OnStatus
+from run_inspector.ui.app import InspectorApp, make_app
 from run_inspector.ui.panes import (
+    PANE_IDS,
     ErrorPane,
     EventsPane,
     EventsTable,
@@ -38,8 +37,8 @@ from run_inspector.ui.panes import (
 from run_inspector.ui.screens import COMMANDS, HelpScreen, display_keys
 
 from .conftest import child_bodies
-from .helpers import ScriptedSource, fixture_data
-from .ui_helpers import cursor_key, notices, pane_text, ready, until_loaded
+from .helpers import PushSource, ScriptedSource, fixture_data
+from .ui_helpers import cursor_key, go_to, notices, pane_text, ready, until_loaded
 
 SIZE = (120, 36)
 
@@ -108,13 +107,13 @@ async def test_a_pane_not_on_screen_catches_up_when_shown(failed_source: FileSou
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         shown: list[str] = []
-        original = OverviewPane.show
+        original = OverviewPane.draw
 
-        def counted(pane: OverviewPane, selection: Any) -> None:
-            shown.append(selection.state.uuid)
-            original(pane, selection)
+        def counted(pane: OverviewPane, context: Any) -> None:
+            shown.append(context.selection.state.uuid)
+            original(pane, context)
 
-        OverviewPane.show = counted  # type: ignore[method-assign]
+        OverviewPane.draw = counted  # type: ignore[method-assign]
         try:
             await pilot.press("1")
             assert shown == ["n-sync"] and "uuid        n-sync" in pane_text(app, OverviewPane)
@@ -128,7 +127,7 @@ async def test_a_pane_not_on_screen_catches_up_when_shown(failed_source: FileSou
             await pilot.press("3", "1")  # nothing moved: nothing to redraw
             assert len(shown) == 2
         finally:
-            OverviewPane.show = original  # type: ignore[method-assign]
+            OverviewPane.draw = original  # type: ignore[method-assign]
 
 
 class SlowFile(RunSource):
@@ -200,7 +199,7 @@ async def test_enter_and_space_expand_and_collapse(failed_source: FileSource) ->
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app._go_to("e:n-branch:route:1")
+        await go_to(pilot, "e:n-branch:route:1")
         node = app.run_tree.cursor_node
         assert node is not None and node.is_expanded
         await pilot.press("space")
@@ -217,7 +216,7 @@ async def test_enter_on_a_reference_jumps_to_the_full_entry(failed_source: FileS
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app._go_to("r:n-qualify")
+        await go_to(pilot, "r:n-qualify")
         await pilot.press("enter")
         assert cursor_key(app) == "n:n-qualify"
 
@@ -308,10 +307,10 @@ async def test_slash_searches_highlights_and_enter_jumps(failed_source: FileSour
         search = app.main.query_one("#search", Input)
         assert search.has_focus
         await pilot.press(*"timed")
-        assert app.matches == ["n:n-enrich"]
+        assert app.main.matches == ["n:n-enrich"]
         assert "1 match" in text_of(app, "#search-count")
         # Typing never triggers the app's keys (the 'o', 'u', 't' above did nothing).
-        assert len(app.stack) == 1 and not app.nested
+        assert len(app.stack) == 1 and not app.main.nested
         node = app.run_tree.node_for("n:n-enrich")
         assert node is not None
         assert "⌕" in str(node.label)  # the match is in the error text, not the name
@@ -323,7 +322,7 @@ async def test_slash_searches_highlights_and_enter_jumps(failed_source: FileSour
         spans = [str(s.style) for s in app.run_tree.node_for("n:n-qualify").label.spans]  # type: ignore[union-attr]
         assert "bold black on yellow" in spans
         await pilot.press("escape")
-        assert app.query_text == "" and app.matches == []
+        assert app.main.query_text == "" and app.main.matches == []
 
 
 # -- clipboard -----------------------------------------------------------------------
@@ -364,7 +363,7 @@ async def test_overview_pane(failed_source: FileSource) -> None:
         config = app.main.query_one("#config-tree", JsonTree)  # the config: a JSON tree, opened
         lines = [str(config.get_node_at_line(n).label) for n in range(config.last_line + 1)]  # type: ignore[union-attr]
         assert lines[0].startswith("config {") and 'domain: "{{nodes.start.domain}}"' in lines
-        app._go_to("n:n-branch")
+        await go_to(pilot, "n:n-branch")
         text = pane_text(app, OverviewPane)
         assert "[yes] For each contact  ← taken" in text
         assert "[no] Mark as skipped  (not taken)" in text
@@ -400,10 +399,10 @@ async def test_executions_pane_shows_child_index_next_node_and_child_run(failed_
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("2")
-        app._go_to("n:n-branch")
+        await go_to(pilot, "n:n-branch")
         table = app.main.query_one(ExecutionTable)
         assert [str(c) for c in table.get_row_at(0)][6:8] == ["0 yes", "For each contact"]
-        app._go_to("n:n-loop")
+        await go_to(pilot, "n:n-loop")
         assert [str(table.get_row_at(i)[8]) for i in range(3)] == [
             "run-child-1",
             "run-child-2",
@@ -415,7 +414,7 @@ async def test_output_and_input_panes_are_json_trees(failed_source: FileSource) 
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app._go_to("n:n-qualify")
+        await go_to(pilot, "n:n-qualify")
         await pilot.press("4")
         output = app.main.query_one("#output-pane", JsonPane)
         tree = output.query_one(JsonTree)
@@ -439,7 +438,7 @@ async def test_panes_say_plainly_when_there_is_nothing_to_show(failed_source: Fi
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app._go_to("n:n-skip")
+        await go_to(pilot, "n:n-skip")
         await pilot.press("2")
         assert "Not reached" in text_of(app, "#executions-note")
         await pilot.press("4")
@@ -447,10 +446,10 @@ async def test_panes_say_plainly_when_there_is_nothing_to_show(failed_source: Fi
         await pilot.press("3")
         assert "Not reached" in pane_text(app, ErrorPane)
         await pilot.press("4")
-        app._go_to("n:n-sync")
+        await go_to(pilot, "n:n-sync")
         assert "No output recorded" in str(app.main.query_one("#output-pane .json-note", Static).render())
         await pilot.press("3")
-        app._go_to("n:s-find")
+        await go_to(pilot, "n:s-find")
         assert "child runs" in pane_text(app, ErrorPane)
 
 
@@ -480,7 +479,7 @@ async def test_number_keys_switch_panes_from_inside_the_error_text(failed_source
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         tabs = app.main.query_one(TabbedContent)
-        for key, tab in zip("1234567", TABS, strict=True):
+        for key, tab in zip("1234567", PANE_IDS, strict=True):
             await pilot.press("3")
             app.main.query_one("#error-text", TextArea).focus()
             await pilot.press(key)
@@ -559,7 +558,7 @@ async def test_o_opens_the_child_run_and_u_comes_back(bundle_source: FileSource)
     app = make_app(bundle_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app._go_to("n:n-loop")
+        await go_to(pilot, "n:n-loop")
         await pilot.press("2")
         table = app.main.query_one(ExecutionTable)
         table.focus()
@@ -594,7 +593,7 @@ async def test_o_on_a_file_without_the_child_run_says_so(failed_source: FileSour
     app = make_app(failed_source)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        app._go_to("n:n-loop")
+        await go_to(pilot, "n:n-loop")
         await pilot.press("o")
         for _ in range(100):
             if len(app.stack) == 1 and any("not in" in n for n in notices(app)):
@@ -606,7 +605,7 @@ async def test_o_on_a_file_without_the_child_run_says_so(failed_source: FileSour
         )
         assert len(app.stack) == 1
         assert cursor_key(app) == "n:n-loop"
-        app._go_to("n:n-start")
+        await go_to(pilot, "n:n-start")
         await pilot.press("o")
         assert any("started no child run" in n for n in notices(app))
 
@@ -628,67 +627,7 @@ async def test_u_on_a_child_run_opens_its_parent(failed_body: bytes) -> None:
         assert cursor_key(app) == "n:n-loop"  # the group node that started the child
 
 
-# -- live runs: a scripted poller ----------------------------------------------------------
-
-
-class ScriptedPoller:
-    """Hands the app whatever the test pushes; records the intents it receives."""
-
-    made: ClassVar[list[ScriptedPoller]] = []
-
-    def __init__(
-        self,
-        source: RunSource,
-        run_uuid: str,
-        *,
-        interval: float,
-        on_snapshot: OnSnapshot,
-        on_status: OnStatus,
-    ) -> None:
-        self.run_uuid = run_uuid
-        self.on_snapshot = on_snapshot
-        self.on_status = on_status
-        self.intents: list[str] = []
-        self.graph: RunGraph | None = None
-        self._stop = asyncio.Event()
-        ScriptedPoller.made.append(self)
-
-    async def run(self) -> None:
-        await self._stop.wait()
-
-    def push(self, data: dict[str, Any]) -> None:
-        graph = RunGraph.build(parse_run_response(json.dumps(data).encode()))
-        at = datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC)
-        transitions: list[Transition] = diff_graphs(self.graph, graph, at)
-        self.graph = graph
-        self.on_snapshot(FeedSnapshot(graph, list(transitions), at))
-        self.on_status(FeedStatus("live", at, next_poll_in=2.0))
-
-    def pause(self) -> None:
-        self.intents.append("pause")
-
-    def resume(self) -> None:
-        self.intents.append("resume")
-
-    def toggle_pause(self) -> None:
-        self.intents.append("toggle_pause")
-        self.on_status(FeedStatus("paused", datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC)))
-
-    def refresh_now(self) -> None:
-        self.intents.append("refresh_now")
-
-    def stop(self) -> None:
-        self.intents.append("stop")
-        self._stop.set()
-
-
-class LiveSource(RunSource):
-    live = True
-    root_uuid = "run-failed-0001"
-    description = "scripted"
-
-    async def fetch_bytes(self, run_uuid: str) -> bytes:
-        raise AssertionError("the scripted poller does the fetching")
+# -- live runs: the test pushes what the poller fetches ----------------------------------------
 
 
 def running_version() -> dict[str, Any]:
@@ -708,28 +647,35 @@ def running_version() -> dict[str, Any]:
     return data
 
 
-def live_app() -> tuple[InspectorApp, list[ScriptedPoller]]:
-    ScriptedPoller.made = []
-    return make_app(LiveSource(), poller_factory=ScriptedPoller), ScriptedPoller.made
+def live_app(interval: float = 0.01) -> tuple[InspectorApp, PushSource]:
+    """An app on a live run that answers with what the test pushes (the real poller fetches)."""
+    source = PushSource()
+    return make_app(source, interval=interval), source
 
 
-async def started(pilot: Pilot[None], made: Iterable[ScriptedPoller]) -> ScriptedPoller:
-    for _ in range(100):
-        if list(made):
-            break
+async def pushed(pilot: Pilot[None], source: PushSource, answer: dict[str, Any] | Exception) -> None:
+    """Hand the poller `answer`, and wait until the app has taken it in."""
+    app = pilot.app
+    assert isinstance(app, InspectorApp)
+    before = app.graph
+    source.push(answer)
+    for _ in range(300):
         await pilot.pause(0.01)
-    return list(made)[-1]
+        status = app.feed.status
+        if isinstance(answer, Exception):
+            if status is not None and status.error is not None:
+                break
+        elif app.graph is not before and app.graph is not None:
+            break
+    await pilot.pause()
 
 
-async def events_on_screen(
-    pilot: Pilot[None], made: Iterable[ScriptedPoller]
-) -> tuple[ScriptedPoller, EventsTable]:
+async def events_on_screen(pilot: Pilot[None], source: PushSource) -> EventsTable:
     """The running version shown, then the Events pane."""
-    poller = await started(pilot, made)
-    poller.push(running_version())
+    await pushed(pilot, source, running_version())
     await ready(pilot)
     await pilot.press("6")
-    return poller, pilot.app.query_one(EventsTable)
+    return pilot.app.query_one(EventsTable)
 
 
 def event_rows(events: EventsTable) -> list[str]:
@@ -739,15 +685,14 @@ def event_rows(events: EventsTable) -> list[str]:
 async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
     failed_source: FileSource,
 ) -> None:
-    app, made = live_app()
+    app, source = live_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        poller = await started(pilot, made)
-        poller.push(running_version())
+        await pushed(pilot, source, running_version())
         await ready(pilot)
         assert cursor_key(app) == "n:n-sync"  # the running node
         tree = app.run_tree
         # Go somewhere, change what is open, pick a tab and an execution row.
-        app._go_to("n:n-enrich")
+        await go_to(pilot, "n:n-enrich")
         await pilot.press("2")
         app.main.query_one(ExecutionTable).focus()
         await pilot.press("k", "j")  # choose the second execution (the default will change)
@@ -760,8 +705,7 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
         scroll = tree.scroll_offset
         await pilot.pause()
 
-        poller.push(fixture_data("failed_run.json"))
-        await pilot.pause()
+        await pushed(pilot, source, fixture_data("failed_run.json"))
 
         assert tree.node_for("n:n-start") is start_node  # same tree node: updated, not rebuilt
         assert tree.node_for("n:n-sync") is sync_node
@@ -789,13 +733,12 @@ async def test_a_refresh_updates_the_tree_in_place_and_keeps_the_place(
 
 
 async def test_the_events_pane_on_screen_lists_a_refresh_as_it_comes() -> None:
-    app, made = live_app()
+    app, source = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        poller, events = await events_on_screen(pilot, made)
+        events = await events_on_screen(pilot, source)
         assert events.row_count == 0
         assert "No status changes yet" in text_of(app, "#events-note")
-        poller.push(fixture_data("failed_run.json"))
-        await pilot.pause()
+        await pushed(pilot, source, fixture_data("failed_run.json"))
         rows = event_rows(events)
         assert "sync_crm running → error" in rows and "run running → error" in rows
         assert f"{len(rows)} status change(s) seen" in text_of(app, "#events-note")
@@ -804,9 +747,9 @@ async def test_the_events_pane_on_screen_lists_a_refresh_as_it_comes() -> None:
 async def test_a_flood_of_events_is_listed_a_few_hundred_rows_per_step() -> None:
     """A 1% refresh of 200k executions brings ~2,000 status changes: the Events table takes
     them in steps, so keys and repaints get in between (one step held the UI ~100 ms)."""
-    app, made = live_app()
+    app, source = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        _, events = await events_on_screen(pilot, made)
+        events = await events_on_screen(pilot, source)
         at = datetime(2026, 11, 20, 9, 1, tzinfo=UTC)
         flood = [Transition(at, "n-sync", f"sync_crm (attempt {i})", "running", "error") for i in range(450)]
         events.add_events(flood)
@@ -823,107 +766,109 @@ async def test_a_flood_of_events_is_listed_a_few_hundred_rows_per_step() -> None
         assert events.row_count == 0 and events.pending == 0
 
 
-async def test_findings_a_feed_computed_are_shown_as_they_are() -> None:
+async def test_findings_the_poller_computed_are_shown_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
     """The core poller computes the findings in its worker thread; the app does not redo them."""
     from run_inspector.findings import Finding
 
-    app, made = live_app()
+    given = [Finding("missing-output", "warning", "n-enrich", "from the feed")]
+    monkeypatch.setattr("run_inspector.poller.compute_findings", lambda graph, now=None: given)
+
+    def never(graph: RunGraph) -> list[Finding]:
+        raise AssertionError("the app computed the findings again")
+
+    monkeypatch.setattr("run_inspector.ui.app.compute_findings", never)
+    app, source = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        poller = await started(pilot, made)
-        graph = RunGraph.build(parse_run_response(json.dumps(running_version()).encode()))
-        given = [Finding("missing-output", "warning", "n-enrich", "from the feed")]
-        poller.on_snapshot(FeedSnapshot(graph, [], datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC), findings=given))
+        await pushed(pilot, source, running_version())
         await ready(pilot)
         assert app.view.findings is given
         assert "Findings 1" in str(app.main.query_one(TabbedContent).get_tab("findings").label)
 
 
 async def test_the_cursor_follows_the_run_until_the_user_moves() -> None:
-    app, made = live_app()
+    app, source = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        poller = await started(pilot, made)
         early = running_version()
         early["run"]["executions"] = early["run"]["executions"][:5]  # up to qualify
         early["run"]["executions"][-1]["status"] = "running"
-        poller.push(early)
+        await pushed(pilot, source, early)
         await ready(pilot)
         assert cursor_key(app) == "n:n-qualify"
-        poller.push(running_version())
-        await pilot.pause()
+        await pushed(pilot, source, running_version())
         assert cursor_key(app) == "n:n-sync"
         await pilot.press("k")
-        poller.push(fixture_data("failed_run.json"))
-        await pilot.pause()
+        await pushed(pilot, source, fixture_data("failed_run.json"))
         assert cursor_key(app) == "n:s-end"
 
 
 async def test_a_new_node_is_added_in_place() -> None:
-    app, made = live_app()
+    app, source = live_app()
     async with app.run_test(size=SIZE) as pilot:
-        poller = await started(pilot, made)
         data = running_version()
         nodes = data["run"]["nodes"]
         end = nodes.pop()
         nodes[6]["childrenUuids"] = []  # n-skip
         nodes[7]["childrenUuids"] = []  # n-sync
-        poller.push(data)
+        await pushed(pilot, source, data)
         await ready(pilot)
         start_node = app.run_tree.node_for("n:n-start")
         assert app.run_tree.node_for("n:n-end") is None
         nodes[6]["childrenUuids"] = ["n-end"]
         nodes[7]["childrenUuids"] = ["n-end"]
         nodes.append(end)
-        poller.push(data)
-        await pilot.pause()
+        await pushed(pilot, source, data)
         assert app.run_tree.node_for("n:n-start") is start_node
         assert tree_lines(app)[-1] == "· End  native/end"
         assert "↪ · End  (shown below)" in tree_lines(app)
 
 
 async def test_p_pauses_and_r_refreshes_through_the_poller() -> None:
-    app, made = live_app()
+    app, source = live_app(interval=60.0)  # after a fetch, the poller waits a minute
     async with app.run_test(size=SIZE) as pilot:
-        poller = await started(pilot, made)
-        poller.push(running_version())
+        await pushed(pilot, source, running_version())
         await ready(pilot)
         assert "● live · updated" in text_of(app, "#header")
+        assert source.fetches == 1
         await pilot.press("p")
-        assert poller.intents == ["toggle_pause"]
+        poller = app.feed.poller
+        assert poller is not None and poller.paused
         assert "⏸ paused" in text_of(app, "#header")
-        await pilot.press("r")
-        assert poller.intents[-1] == "refresh_now"
+        await pilot.press("p")  # resuming fetches at once
+        await pilot.pause(0.05)
+        assert not poller.paused and source.fetches == 2
+        await pushed(pilot, source, running_version())
+        await pilot.press("r")  # fetches now instead of in a minute
+        await pilot.pause(0.05)
+        assert source.fetches == 3
 
 
 async def test_r_fetches_a_file_again(failed_source: FileSource) -> None:
     app = make_app(failed_source)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        first = app.poll_worker
+        first = app.feed.worker
         await pilot.press("r")
         await pilot.pause()
-        assert app.poll_worker is not first
+        assert app.feed.worker is not first
         await pilot.press("p")
         assert any("Nothing to pause" in n for n in notices(app))
 
 
 async def test_a_failed_poll_keeps_the_last_good_data_and_says_so() -> None:
-    app, made = live_app()
+    app, source = live_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        poller = await started(pilot, made)
-        poller.push(running_version())
+        await pushed(pilot, source, running_version())
         await ready(pilot)
-        error = ServerError("the server answered 502 Bad Gateway", status_code=502)
-        last = datetime(2026, 11, 20, 9, 0, 30, tzinfo=UTC)
-        poller.on_status(FeedStatus("stale", last, error, retry_in=4.0))
-        await pilot.pause()
+        await pushed(pilot, source, ServerError("the server answered 502 Bad Gateway", status_code=502))
         header = text_of(app, "#header")
         assert "⚠ stale · last ok" in header
-        assert "retrying in 4 s" in header
+        assert re.search(r"retrying in \d+ s", header)
         assert "502 Bad Gateway" in header
         assert any("502 Bad Gateway" in n for n in notices(app))
         assert cursor_key(app) == "n:n-sync"  # still there
-        poller.push(fixture_data("failed_run.json"))
-        await pilot.pause()
+        assert app.graph is not None and app.graph.summary.status == "running"  # the last good data
+        app.feed.refresh_now()  # rather than wait out the back-off
+        await pushed(pilot, source, fixture_data("failed_run.json"))
         assert "stale" not in text_of(app, "#header")
 
 
@@ -931,7 +876,7 @@ async def test_a_run_that_cannot_be_read_is_shown_as_an_error() -> None:
     app = make_app(FileSource(b"<html>502 Bad Gateway</html>", "bad.json"))
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(100):
-            if app.problem:
+            if app.header.problem:
                 break
             await pilot.pause(0.01)
         await pilot.pause()
@@ -977,7 +922,7 @@ async def test_notifications_quote_api_text_literally(failed_body: bytes) -> Non
     app = make_app(FileSource(json.dumps(data).encode(), "evil.json"))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        app._go_to("n:n-start")
+        await go_to(pilot, "n:n-start")
         await pilot.press("o")  # "… started no child run", with the node's name in it
         await pilot.pause()
         assert "[/] [@click=app.quit]Start[/] started no child run" in notices(app)
@@ -1002,13 +947,13 @@ async def test_the_core_poller_drives_the_app_through_an_outage(failed_body: byt
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         for _ in range(100):
-            if app.poll_status is not None and app.poll_status.state == "stale":
+            if app.feed.status is not None and app.feed.status.state == "stale":
                 break
             await pilot.pause(0.01)
         assert "⚠ stale" in text_of(app, "#header") and "503" in text_of(app, "#header")
         assert app.graph is not None and app.graph.summary.status == "running"  # kept on screen
         for _ in range(300):  # the poller backs off about a second, then finds the end
-            if app.poll_status is not None and app.poll_status.state == "finished":
+            if app.feed.status is not None and app.feed.status.state == "finished":
                 break
             await pilot.pause(0.01)
         await pilot.pause()

@@ -25,7 +25,7 @@ from run_inspector.ui.app import InspectorApp, make_app
 from run_inspector.ui.panes import ExecutionTable
 
 from .conftest import CHILD_RUNS
-from .ui_helpers import notices
+from .ui_helpers import go_to, notices
 
 SIZE = (120, 36)
 SENTINEL = "SENTINEL-bundle-91c3e07a5f2d4b68"
@@ -89,7 +89,7 @@ async def test_s_saves_the_run_and_the_child_runs_opened_and_never_the_token(
     app = make_app(demo_source())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        app._go_to(f"n:{DEMO_GROUP_NODE_UUID}")
+        await go_to(pilot, f"n:{DEMO_GROUP_NODE_UUID}")
         await pilot.press("o")
         await until(pilot, lambda: len(app.stack) == 2 and app.graph is not None)
         child = app.view.fetch_uuid
@@ -114,7 +114,7 @@ async def test_s_saves_the_run_and_the_child_runs_opened_and_never_the_token(
     reopened = make_app(FileSource.open(str(path)))
     async with reopened.run_test(size=SIZE, notifications=True) as pilot:
         await shown(pilot, DEMO_RUN_UUID)
-        reopened._go_to(f"n:{DEMO_GROUP_NODE_UUID}")
+        await go_to(pilot, f"n:{DEMO_GROUP_NODE_UUID}")
         await pilot.press("2")
         table = reopened.main.query_one(ExecutionTable)
         row = next(i for i in range(table.row_count) if str(table.get_row_at(i)[8]) == child)
@@ -170,7 +170,7 @@ async def test_saved_from_a_child_run_the_bundle_opens_on_it_with_its_parent(
     app.save_dir = tmp_path
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        app._go_to("n:n-loop")
+        await go_to(pilot, "n:n-loop")
         await pilot.press("o")
         await until(pilot, lambda: len(app.stack) == 2 and app.graph is not None)
         child = app.view.fetch_uuid
@@ -228,7 +228,7 @@ async def test_y_copies_the_error_else_the_output_of_the_selected_node(failed_so
         await pilot.press("1", "y")  # on any pane but Input/Output: the error first
         assert app.clipboard.startswith('HubSpot 400: Property "lifecyclestage" [/]')
         assert "Copied the error of Sync to HubSpot" in notices(app)[-1]
-        app._go_to("n:n-qualify")  # no error: its output, as JSON
+        await go_to(pilot, "n:n-qualify")  # no error: its output, as JSON
         await pilot.press("y")
         assert json.loads(app.clipboard) == {
             "answer": {"qualified": True, "score": 82, "reason": "B2B SaaS, 200 employees"}
@@ -236,11 +236,11 @@ async def test_y_copies_the_error_else_the_output_of_the_selected_node(failed_so
         await pilot.press("5", "y")  # the Input pane: what it shows
         assert json.loads(app.clipboard) == {"prompt": "Is Acme Corp a fit?"}
         await pilot.press("3")
-        app._go_to("n:n-enrich")  # the error of the execution chosen in the Executions pane
+        await go_to(pilot, "n:n-enrich")  # the error of the execution chosen in the Executions pane
         app.view.executions["n-enrich"] = 1
         await pilot.press("y")
         assert app.clipboard.endswith("(attempt 2)")
-        app._go_to("n:n-skip")  # not reached: nothing to copy, and the clipboard is left alone
+        await go_to(pilot, "n:n-skip")  # not reached: nothing to copy, and the clipboard is left alone
         before = app.clipboard
         await pilot.press("y")
         assert app.clipboard == before

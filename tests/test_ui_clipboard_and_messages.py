@@ -17,10 +17,9 @@ import pytest
 
 from run_inspector.source import FileSource, RunSource
 from run_inspector.ui.app import make_app
-from run_inspector.ui.feed import OnSnapshot, OnStatus
 
 from .helpers import execution, node, run_of
-from .ui_helpers import notices, ready, static_text
+from .ui_helpers import go_to, notices, ready, static_text
 
 SIZE = (120, 36)
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -50,7 +49,7 @@ async def test_c_and_shift_c_copy_one_clean_line_and_say_the_id_was_changed() ->
     app = make_app(evil_source())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot, tries=300)
-        app._go_to(f"n:{EVIL_NODE}")
+        await go_to(pilot, f"n:{EVIL_NODE}")
         await pilot.pause()
         await pilot.press("c")
         copied = app.clipboard
@@ -80,7 +79,7 @@ async def test_y_and_the_why_view_copy_text_without_control_characters() -> None
     app = make_app(evil_source())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot, tries=300)
-        app._go_to(f"n:{EVIL_NODE}")
+        await go_to(pilot, f"n:{EVIL_NODE}")
         await pilot.press("4", "y")  # the Output pane: its JSON, C1 and bidi characters in a string
         copied = app.clipboard
         assert "eight" in copied and "bit" in copied and "done" in copied
@@ -105,42 +104,29 @@ async def test_every_copy_is_cleaned_even_a_selection() -> None:
 # -- messages ------------------------------------------------------------------------------------
 
 
-class ExplodingPoller:
-    """A feed that dies at once with an error whose text is hostile (and long)."""
+class ExplodingSource(RunSource):
+    """A run whose fetch dies at once with an error no fetch error covers, hostile (and long)."""
 
-    def __init__(
-        self,
-        source: RunSource,
-        run_uuid: str,
-        *,
-        interval: float,
-        on_snapshot: OnSnapshot,
-        on_status: OnStatus,
-    ) -> None:
-        pass
+    live = True
+    root_uuid = "run-1"
+    description = "exploding"
 
-    async def run(self) -> None:
+    async def fetch_bytes(self, run_uuid: str) -> bytes:
         raise RuntimeError("boom \x1b]0;PWNED-TITLE\x07\x1b[2J\nsecond line\x9b31m" + "x" * 200_000)
 
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
-    def toggle_pause(self) -> None: ...
-    def refresh_now(self) -> None: ...
-    def stop(self) -> None: ...
 
-
-async def test_a_crashing_feed_is_reported_cleaned_and_cut(failed_source: FileSource) -> None:
-    app = make_app(failed_source, poller_factory=ExplodingPoller)
+async def test_a_crashing_feed_is_reported_cleaned_and_cut() -> None:
+    app = make_app(ExplodingSource())
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         for _ in range(300):
-            if app.problem is not None:
+            if app.header.problem is not None:
                 break
             await pilot.pause(0.01)
         await pilot.pause()
         message = static_text(app, "#message")
         assert "Could not load" in message and "boom" in message and "second line" in message
         assert len(message) < 5_000  # 200,000 characters of error, cut
-        texts: list[Any] = [message, static_text(app, "#header"), app.problem, *notices(app)]
+        texts: list[Any] = [message, static_text(app, "#header"), app.header.problem, *notices(app)]
         for text in texts:
             assert "PWNED" not in text, repr(text[:300])
             assert not UNSAFE.search(text.replace("\n", "")), repr(text[:300])

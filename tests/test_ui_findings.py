@@ -19,7 +19,7 @@ from run_inspector.ui.panes import FindingsList
 from run_inspector.ui.screens import WhyScreen
 
 from .helpers import fixture_bytes, fixture_data
-from .ui_helpers import cursor_key, ready
+from .ui_helpers import cursor_key, go_to, ready
 
 SIZE = (120, 36)
 
@@ -91,7 +91,7 @@ async def test_the_wrong_path_finding_names_the_path_and_the_fix_and_goes_to_its
         note = str(app.main.query_one("#findings-note", Static).render())
         assert note.startswith("1 error, 3 warnings, most severe first")
 
-        app._go_to("n:n-start")
+        await go_to(pilot, "n:n-start")
         findings_list(app).focus()
         await pilot.press("enter")
         assert cursor_key(app) == "n:n-branch"
@@ -123,11 +123,11 @@ async def test_going_to_a_finding_that_f_hides_shows_every_node_again(failed_sou
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("f", "7")
-        assert app.failed_only
+        assert app.main.failed_only
         box = findings_list(app)
         box.focus()
         await pilot.press("G", "enter")  # the last finding: End, which did not fail
-        assert not app.failed_only
+        assert not app.main.failed_only
         assert cursor_key(app) == "n:n-end"
 
 
@@ -200,7 +200,7 @@ async def test_w_without_a_node_explains_the_run_and_y_copies_the_report(failed_
     app = make_app(failed_source)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app._go_to("g:n-loop")  # "for each item": a section, no node
+        await go_to(pilot, "g:n-loop")  # "for each item": a section, no node
         assert app.selected_state() is None
         await pilot.press("w")
         text = why_text(app)

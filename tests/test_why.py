@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from run_inspector.findings import MISSING, Kind
+from run_inspector.expressions import MISSING
+from run_inspector.findings import Kind
 from run_inspector.why import WhyReport, explain, explain_run
 
 from .helpers import execution, fixture_bytes, fixture_data, graph_of, node, run_of

@@ -6,6 +6,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
 
 from run_inspector.ui.app import InspectorApp
+from run_inspector.ui.messages import GoToLine
 from run_inspector.ui.panes import ErrorPane, OverviewPane
 
 
@@ -47,3 +48,11 @@ def pane_text(app: InspectorApp, pane: type[OverviewPane] | type[ErrorPane]) -> 
 
 def notices(app: InspectorApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def go_to(pilot: Pilot[None], key: str) -> None:
+    """Put the tree's cursor on the line `key` (as a finding or an event does), and wait for it."""
+    app = pilot.app
+    assert isinstance(app, InspectorApp)
+    app.main.post_message(GoToLine(key))
+    await pilot.pause()

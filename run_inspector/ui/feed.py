@@ -1,103 +1,120 @@
-"""What the app needs from a poller. No Textual import.
+"""The feed: a widget with nothing to draw that owns the poller of the run on screen.
 
-The app consumes snapshots and poll states through these protocols, so it runs on the core
-`Poller` (run_inspector/poller.py) and a test can hand it a scripted feed instead.
+`RunFeed.start(run_uuid)` makes a core `Poller` for the app's source and runs it in a worker;
+each snapshot and each poll state comes back as a message (`SnapshotArrived`,
+`StatusChanged`; `Crashed` if the poller itself fails). A feed started again (another run,
+or `r` on a file) drops what its earlier pollers still send, so a late answer for a run no
+longer shown never lands. Tests drive it with a source, as the CLI does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Protocol
+from dataclasses import replace
 
-from ..errors import FetchError
-from ..findings import Finding
-from ..graph import RunGraph
+from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState
+
+from ..poller import Poller, PollStatus, Snapshot
 from ..source import RunSource
 
 
-class TransitionLike(Protocol):
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def node_uuid(self) -> str | None: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def old(self) -> str | None: ...
-    @property
-    def new(self) -> str: ...
+class RunFeed(Widget):
+    DEFAULT_CSS = "RunFeed { display: none; }"
 
+    class SnapshotArrived(Message):
+        def __init__(self, snapshot: Snapshot, generation: int) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.generation = generation
 
-class SnapshotLike(Protocol):
+    class StatusChanged(Message):
+        def __init__(self, status: PollStatus, generation: int) -> None:
+            super().__init__()
+            self.status = status
+            self.generation = generation
+
+    class Crashed(Message):
+        """The poller raised something no fetch error covers: a bug, reported as it is."""
+
+        def __init__(self, error: BaseException | None) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, source: RunSource, *, interval: float, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.interval = interval
+        self.run_uuid: str | None = None
+        self.poller: Poller | None = None
+        self.worker: Worker[None] | None = None
+        self.generation = 0
+        self.status: PollStatus | None = None
+        """The last poll state of the current poller."""
+
+    def start(self, run_uuid: str) -> None:
+        """Poll `run_uuid` (a file: read it once), replacing whatever was polled."""
+        self.stop()
+        self.generation += 1
+        generation = self.generation
+        self.run_uuid = run_uuid
+        self.status = None
+
+        def on_snapshot(snapshot: Snapshot) -> None:
+            self.post_message(self.SnapshotArrived(snapshot, generation))
+
+        def on_status(status: PollStatus) -> None:
+            # A poller reuses one status object: send a copy of what it says now.
+            self.post_message(self.StatusChanged(replace(status), generation))
+
+        poller = Poller(
+            self.source,
+            run_uuid,
+            interval=self.interval,
+            on_snapshot=on_snapshot,
+            on_status=on_status,
+            findings=True,
+        )
+        self.poller = poller
+        self.worker = self.run_worker(
+            poller.run(), name="poll", group="poll", exclusive=True, exit_on_error=False
+        )
+
+    def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+        if self.worker is not None and not self.worker.is_finished:
+            self.worker.cancel()
+        self.poller = None
+        self.worker = None
+
     @property
-    def graph(self) -> RunGraph: ...
-    @property
-    def transitions(self) -> Sequence[TransitionLike]: ...
-    @property
-    def fetched_at(self) -> datetime: ...
-    @property
-    def body(self) -> bytes:
-        """The response bytes (empty when the feed has none): what `s` saves."""
-        ...
-    @property
-    def findings(self) -> list[Finding] | None:
-        """The graph's findings, when the feed computed them off the UI thread; None: not yet."""
-        ...
+    def polling(self) -> bool:
+        """A poller is at work (a finished run's, or a file's, is done)."""
+        return self.worker is not None and not self.worker.is_finished
 
+    def refresh_now(self) -> None:
+        """Fetch at once: wake the poller, or start a new one if it is done."""
+        if self.poller is not None and self.polling:
+            self.poller.refresh_now()
+        elif self.run_uuid is not None:
+            self.start(self.run_uuid)
 
-class StatusLike(Protocol):
-    @property
-    def state(self) -> str: ...
-    @property
-    def last_success(self) -> datetime | None: ...
-    @property
-    def error(self) -> FetchError | None: ...
-    @property
-    def retry_in(self) -> float | None: ...
-    @property
-    def next_poll_in(self) -> float | None: ...
+    def toggle_pause(self) -> None:
+        if self.poller is not None:
+            self.poller.toggle_pause()
 
+    def on_run_feed_snapshot_arrived(self, message: SnapshotArrived) -> None:
+        if message.generation != self.generation:
+            message.stop()  # from the poller of a run no longer shown
 
-class PollerLike(Protocol):
-    async def run(self) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
-    def toggle_pause(self) -> None: ...
-    def refresh_now(self) -> None: ...
-    def stop(self) -> None: ...
+    def on_run_feed_status_changed(self, message: StatusChanged) -> None:
+        if message.generation != self.generation:
+            message.stop()
+        else:
+            self.status = message.status
 
-
-OnSnapshot = Callable[[SnapshotLike], None]
-OnStatus = Callable[[StatusLike], None]
-
-
-class PollerFactory(Protocol):
-    def __call__(
-        self,
-        source: RunSource,
-        run_uuid: str,
-        *,
-        interval: float,
-        on_snapshot: OnSnapshot,
-        on_status: OnStatus,
-    ) -> PollerLike: ...
-
-
-@dataclass
-class FeedSnapshot:
-    graph: RunGraph
-    transitions: list[TransitionLike] = field(default_factory=list)
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    body: bytes = b""
-    findings: list[Finding] | None = None
-
-
-@dataclass
-class FeedStatus:
-    state: str
-    last_success: datetime | None = None
-    error: FetchError | None = None
-    retry_in: float | None = None
-    next_poll_in: float | None = None
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        event.stop()
+        if event.worker is self.worker and event.state is WorkerState.ERROR:
+            self.post_message(self.Crashed(event.worker.error))

@@ -13,32 +13,29 @@ from typing import Any
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from ..findings import MISSING, Finding
-from ..graph import ItemKind, NodeState, RunGraph
-from ..models import TERMINAL_STATUSES, Execution
+from ..expressions import MISSING
+from ..findings import Finding
+from ..graph import NodeState, RunGraph, duration_between
+from ..layout import ItemKind, TreeItem
+from ..models import Execution
 from ..present import (
-    VERDICT_STYLES,
-    edge_text,
-    fmt_attempts,
+    EDGE_STYLE,
+    FINDING_DETAIL_LINES,
+    TITLE_LIMIT,
     fmt_credits,
     fmt_duration,
-    fmt_time,
     severity_look,
     status_look,
-    verdict_text,
 )
 from ..sanitize import clean, one_line
+from ..treeline import PRINT_ONLY, Role, item_parts, line_style
 from ..why import WhyReport
-from .views import NodeView
 
-TITLE_LIMIT = 60
 MESSAGE_LINES = 12
 MESSAGE_CHARS = 2_000
 """A message on screen (the body message, a notification) is cut to this: an error can be huge."""
 MATCH_STYLE = "bold black on yellow"
 FLASH_STYLE = "on #4a4100"
-FALLBACK_STYLE = "bold dark_orange"
-EDGE_STYLE = "bold magenta"
 
 
 def _highlight(text: Text, query: str) -> bool:
@@ -81,128 +78,28 @@ def message_text(text: object) -> str:
     return shown if more is None else f"{shown}\n{more}"
 
 
-def node_label(state: NodeState, *, query: str = "", matched: bool = False) -> Text:
-    look = status_look(state.status)
-    text = Text(f"{look.glyph} ", style=look.style)
-    title = Text(one_line(state.title, TITLE_LIMIT), style="bold" if state.failed else "")
-    if not _highlight(title, query) and matched:
-        title.append(" ⌕", style=MATCH_STYLE)
-    text.append_text(title)
-    text.append(f"  {one_line(state.kind_action, 40)}", style="dim")
-    extras = [x for x in (fmt_attempts(state), fmt_credits(state.credits)) if x]
-    if extras:
-        text.append("  " + "  ".join(extras), style="cyan")
-    if state.fallback_took_over:
-        text.append("  ↯ fallback", style=FALLBACK_STYLE)
-    return text
-
-
-def tree_label(view: NodeView, *, query: str = "", matched: bool = False, flash: bool = False) -> Text:
-    """The label of one line of the run tree."""
-    item, state = view.item, view.state
-    if item.kind is ItemKind.NODE and state is not None:
-        text = node_label(state, query=query, matched=matched)
-    elif item.kind is ItemKind.REF and state is not None:
-        look = status_look(state.status)
-        text = Text.assemble(
-            ("↪ ", "dim"),
-            (f"{look.glyph} ", look.style),
-            one_line(state.title, TITLE_LIMIT),
-            (f"  (shown {item.text or 'elsewhere'})", "dim"),
-        )
-    elif item.kind is ItemKind.EDGE and item.edge is not None:
-        edge = item.edge
-        taken = {True: "  ← taken", False: "  (not taken)", None: ""}[edge.taken]
-        if edge.kind.value == "fallback":
-            text = Text.assemble((f"↯ [{edge_text(edge)}]", FALLBACK_STYLE), (taken, "dim"))
+def tree_label(
+    graph: RunGraph, item: TreeItem, *, query: str = "", matched: bool = False, flash: bool = False
+) -> Text:
+    """The label of one line of the run tree: `treeline`'s parts (less the print-only ones),
+    the search text marked in the name, dimmed off the path the run took, marked when it
+    just changed."""
+    text = Text(style=line_style(graph, item))
+    for part in item_parts(graph, item):
+        if part.role in PRINT_ONLY:
+            continue
+        if part.role is Role.NAME and query and item.kind is ItemKind.NODE:
+            name = Text(part.text, style=part.style)
+            if not _highlight(name, query) and matched:
+                name.append(" ⌕", style=MATCH_STYLE)
+            text.append_text(name)
         else:
-            text = Text.assemble((f"[{one_line(edge_text(edge), 40)}]", EDGE_STYLE), (taken, "dim"))
-    elif item.kind is ItemKind.SECTION:
-        text = Text(one_line(item.text, 80), style="bold underline")
-    else:
-        text = Text.assemble(("⚠ ", "yellow"), (one_line(item.text, 200), "yellow"))
+            text.append(part.text, style=part.style)
     if item.dimmed:
         text.stylize("dim")
     if flash:
         text.stylize(FLASH_STYLE)
     return text
-
-
-# -- header -------------------------------------------------------------------------------
-
-
-def badge(graph: RunGraph) -> Text:
-    summary = graph.summary
-    look = status_look(summary.status)
-    return Text(
-        f" {look.glyph} {verdict_text(summary)} ", style=VERDICT_STYLES.get(summary.verdict, look.style)
-    )
-
-
-def _short_id(value: str, narrow: bool) -> str:
-    return value[:8] + "…" if narrow and len(value) > 20 else value
-
-
-def header_text(
-    graph: RunGraph,
-    *,
-    elapsed: float | None,
-    poll: Text,
-    crumbs: Text | None,
-    narrow: bool = False,
-    alert: Text | None = None,
-) -> Text:
-    """The header: title, badge and poll state; ids; times, credits and progress.
-
-    `narrow` (under ~100 columns) shortens the workflow and parent ids so each part stays on
-    one line; the run uuid is always whole (and `C` copies it). `alert` follows the title (a
-    run that succeeded but went wrong says so there).
-    """
-    summary, run = graph.summary, graph.run
-    text = Text()
-    text.append_text(badge(graph))
-    text.append(" ")
-    text.append(one_line(summary.record_title or "(untitled record)", 80), style="bold")
-    if alert is not None:
-        text.append("  ")
-        text.append_text(alert)
-    text.append("   ")
-    text.append_text(poll)
-    text.append("\n")
-    text.append("run ", style="dim")
-    text.append(one_line(summary.uuid or "?", 60))
-    text.append("  workflow ", style="dim")
-    text.append(_short_id(one_line(run.workflow_uuid or "?", 60), narrow))
-    if run.parent_uuid:
-        text.append("  parent ", style="dim")
-        text.append(_short_id(one_line(run.parent_uuid, 60), narrow))
-    text.append("\n")
-    running = summary.finished_at is None and summary.status not in TERMINAL_STATUSES
-    finish = "now" if running else _finish_time(summary.created_at, summary.finished_at)
-    start = fmt_time(summary.created_at)
-    # "2026-11-20 09:00:00 → 09:00:26 UTC": one UTC is enough on the same day.
-    text.append(start.removesuffix(" UTC") if finish.endswith(" UTC") and len(finish) < 15 else start)
-    text.append(" → ", style="dim")
-    text.append(finish)
-    text.append(f" ({fmt_duration(elapsed) or '—'})")
-    text.append(" · ", style="dim")
-    text.append(fmt_credits(summary.credits) or "0 cr")
-    text.append(" · ", style="dim")
-    text.append(f"{summary.nodes_done}/{summary.nodes_reached} nodes done, {summary.nodes_total} in graph")
-    if crumbs is not None:
-        text.append("\n")
-        text.append_text(crumbs)
-    return text
-
-
-def _finish_time(created: datetime | None, finished: datetime | None) -> str:
-    """The finish time; only the clock time when it is the same UTC day as the start."""
-    if finished is None:
-        return "not finished"
-    full = fmt_time(finished)
-    if created is not None and fmt_time(created)[:10] == full[:10]:
-        return full[11:]
-    return full
 
 
 def local_time(moment: datetime | None) -> str:
@@ -219,12 +116,6 @@ def local_time(moment: datetime | None) -> str:
 def status_cell(status: str | None) -> Text:
     look = status_look(status)
     return Text(f"{look.glyph} {look.word}", style=look.style)
-
-
-def execution_duration(execution: Execution) -> float | None:
-    if execution.started_at is None or execution.finished_at is None:
-        return None
-    return max((execution.finished_at - execution.started_at).total_seconds(), 0.0)
 
 
 def execution_cells(graph: RunGraph, state: NodeState, number: int, execution: Execution) -> list[Text]:
@@ -245,7 +136,7 @@ def execution_cells(graph: RunGraph, state: NodeState, number: int, execution: E
         Text(str(number)),
         status_cell(execution.status),
         Text(started.astimezone(UTC).strftime("%H:%M:%S") if started else "—"),
-        Text(fmt_duration(execution_duration(execution))),
+        Text(fmt_duration(duration_between(execution.started_at, execution.finished_at))),
         Text(fmt_credits(execution.credits_used_count or 0.0)),
         Text(one_line(execution.title or "", 32)),
         child_index,
@@ -286,7 +177,6 @@ def json_label(key: str | None, value: Any) -> Text:
 
 # -- findings and the why report -------------------------------------------------------
 
-FINDING_DETAIL_LINES = 4
 WHY_JSON_LINES = 200
 """The resolved input shown in the why view is cut after this many lines (the Input pane has it all)."""
 WHY_ERROR_LINES = 200

@@ -13,6 +13,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from .panes import PANES, pane_key
+
 
 @dataclass(frozen=True)
 class Command:
@@ -28,24 +30,26 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("question_mark", "show_help", "help", "Show every key", key_display="?"),
-    Command("slash", "search", "search", "Search slug, name and error text; enter jumps", key_display="/"),
-    Command("f", "toggle_failed", "failed", "Show only failed nodes and their ancestors"),
-    Command("n", "next_failed", "next fail", "Go to the next failed node"),
-    Command("N", "previous_failed", "prev fail", "Go to the previous failed node", show=False),
+    Command(
+        "slash", "screen.search", "search", "Search slug, name and error text; enter jumps", key_display="/"
+    ),
+    Command("f", "screen.toggle_failed", "failed", "Show only failed nodes and their ancestors"),
+    Command("n", "screen.next_failed", "next fail", "Go to the next failed node"),
+    Command("N", "screen.previous_failed", "prev fail", "Go to the previous failed node", show=False),
     Command("o", "open_child", "open run", "Open the child run the selected execution started"),
     Command(
         "u,backspace", "go_back", "back", "Back to the previous run, or up to the parent run", key_display="u"
     ),
     Command("w", "show_why", "why", "Why it ended so: path, error, input and upstream reads"),
-    Command("z", "toggle_zoom", "zoom", "Toggle a full-width detail pane"),
-    Command("t", "toggle_nested", "nested", "Switch between the flat and the fully nested tree"),
-    Command("c", "copy_node", "copy id", "Copy the node uuid to the clipboard", show=False),
-    Command("C", "copy_run", "copy run", "Copy the run uuid to the clipboard", show=False),
+    Command("z", "screen.toggle_zoom", "zoom", "Toggle a full-width detail pane"),
+    Command("t", "screen.toggle_nested", "nested", "Switch between the flat and the fully nested tree"),
+    Command("c", "screen.copy_node", "copy id", "Copy the node uuid to the clipboard", show=False),
+    Command("C", "screen.copy_run", "copy run", "Copy the run uuid to the clipboard", show=False),
     Command(
         "y",
-        "copy_pane",
+        "screen.copy_pane",
         "copy text",
-        "Copy the node's error, else its output (Input pane: its input)",
+        "Copy the node's error; without one, what the pane shows (else its output)",
         show=False,
     ),
     Command(
@@ -56,14 +60,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("r", "refresh", "refresh", "Fetch the run again now"),
     Command("p", "toggle_pause", "pause", "Pause or resume polling"),
-    Command("1", "show_tab('overview')", "overview", "Show the Overview pane", show=False),
-    Command("2", "show_tab('executions')", "executions", "Show the Executions pane", show=False),
-    Command("3", "show_tab('error')", "error", "Show the Error pane", show=False),
-    Command("4", "show_tab('output')", "output", "Show the Output pane (runContext)", show=False),
-    Command("5", "show_tab('input')", "input", "Show the Input pane (runComputedConfigs)", show=False),
-    Command("6", "show_tab('events')", "events", "Show the Events pane (status changes)", show=False),
-    Command("7", "show_tab('findings')", "findings", "Show the Findings pane (what looks wrong)", show=False),
-    Command("escape", "clear", "clear", "Clear the search, leave the full-width pane", show=False),
+    *(
+        Command(pane_key(spec), f"screen.show_tab('{spec.id}')", spec.id, spec.help, show=False)
+        for spec in PANES
+    ),
+    Command("escape", "screen.clear", "clear", "Clear the search, leave the full-width pane", show=False),
     Command("q", "quit", "quit", "Quit"),
 )
 

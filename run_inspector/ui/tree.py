@@ -1,15 +1,20 @@
-"""The run tree: a Textual `Tree` kept in step with a `DisplayTree` by key.
+"""The run tree: a Textual `Tree` kept in step with a `Layout` by key.
 
 Children are added when a node is first expanded (as `DirectoryTree` does), and a new
 snapshot updates the tree in place: changed labels are set, new items are added and gone
 items removed, so expansion, cursor and scroll survive a refresh. Nothing here walks more
 than the lines that exist, and nothing calls `expand_all` or `clear` on a refresh.
+
+The tree tells the app where its cursor is (`NodeChosen`), jumps from a reference to the
+node's full entry itself, and marks the lines of nodes that just changed for a few seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.style import Style
@@ -20,9 +25,32 @@ from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ..graph import RunGraph
+from ..graph import NodeState, RunGraph
+from ..layout import ItemKind, Layout, TreeItem
+from ..search import node_matches
 from .labels import tree_label
-from .views import DisplayTree, NodeView, node_matches
+from .messages import NodeChosen
+
+FLASH_SECONDS = 3.0
+"""How long the line of a node that just changed stays marked."""
+
+
+@dataclass
+class NodeView:
+    """What one line of the run tree stands for (kept on `TreeNode.data`)."""
+
+    item: TreeItem
+    state: NodeState | None
+    """The node the line is about: the node itself, a reference's or an edge's target."""
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def node_uuid(self) -> str | None:
+        return self.state.uuid if self.state is not None else None
+
 
 RunTreeNode = TreeNode[NodeView]
 
@@ -49,11 +77,12 @@ class RunTree(Tree[NodeView]):
         self.show_root = False
         self.guide_depth = 3
         self.auto_expand = False
-        self.display_tree: DisplayTree | None = None
+        self.tree_layout: Layout | None = None
         self.graph: RunGraph | None = None
         self.query_text = ""
         self.flashing: set[str] = set()
         """Node uuids whose lines are marked because their status just changed."""
+        self._flash_until: dict[str, float] = {}
         self.expanded_keys: set[str] = set()
         self._by_key: dict[str, RunTreeNode] = {}
         self._populated: set[str] = set()
@@ -120,19 +149,25 @@ class RunTree(Tree[NodeView]):
 
     def _label(self, view: NodeView) -> Text:
         state = view.state
+        assert self.graph is not None
         matched = bool(self.query_text) and state is not None and node_matches(state, self.query_text)
         flash = state is not None and state.uuid in self.flashing
-        return tree_label(view, query=self.query_text, matched=matched, flash=flash)
+        return tree_label(self.graph, view.item, query=self.query_text, matched=matched, flash=flash)
+
+    def _view(self, key: str) -> NodeView:
+        assert self.tree_layout is not None and self.graph is not None
+        item = self.tree_layout.items[key]
+        return NodeView(item, self.graph.states.get(item.node_uuid or ""))
 
     # -- building -----------------------------------------------------------------------
 
-    def show(self, display: DisplayTree, graph: RunGraph, *, reset: bool) -> None:
-        """Show `display`: rebuilt from scratch when `reset`, otherwise updated in place."""
+    def show(self, layout: Layout, graph: RunGraph, *, reset: bool) -> None:
+        """Show `layout`: rebuilt from scratch when `reset`, otherwise updated in place."""
         with self._batch():
-            self._show(display, graph, reset=reset)
+            self._show(layout, graph, reset=reset)
 
-    def _show(self, display: DisplayTree, graph: RunGraph, *, reset: bool) -> None:
-        self.display_tree, self.graph = display, graph
+    def _show(self, display: Layout, graph: RunGraph, *, reset: bool) -> None:
+        self.tree_layout, self.graph = display, graph
         if reset:
             self.clear()
             self._by_key.clear()
@@ -147,8 +182,7 @@ class RunTree(Tree[NodeView]):
         self._sync_children(self.root)
 
     def _add(self, parent: RunTreeNode, key: str, before: int | None = None) -> RunTreeNode:
-        assert self.display_tree is not None and self.graph is not None
-        view = self.display_tree.view(key, self.graph)
+        view = self._view(key)
         node = parent.add(self._label(view), view, before=before, allow_expand=bool(view.item.children))
         self._by_key[key] = node
         return node
@@ -170,8 +204,8 @@ class RunTree(Tree[NodeView]):
 
     def _sync_children(self, top: RunTreeNode) -> None:
         """Update `top`'s subtree in place to the current display tree (iteratively)."""
-        assert self.display_tree is not None and self.graph is not None
-        display, graph = self.display_tree, self.graph
+        assert self.tree_layout is not None and self.graph is not None
+        display, graph = self.tree_layout, self.graph
         stack = [top]
         while stack:
             node = stack.pop()
@@ -241,9 +275,9 @@ class RunTree(Tree[NodeView]):
 
     def reveal(self, key: str) -> RunTreeNode | None:
         """Expand the path down to `key` and return its tree node."""
-        if self.display_tree is None or key not in self.display_tree.items:
+        if self.tree_layout is None or key not in self.tree_layout.items:
             return None
-        path = self.display_tree.path_to(key)
+        path = self.tree_layout.path_to(key)
         node: RunTreeNode | None = self.root
         for step in path:
             assert node is not None
@@ -255,14 +289,69 @@ class RunTree(Tree[NodeView]):
         return node
 
     def go_to(self, key: str) -> bool:
-        """Put the cursor on `key`, expanding the path to it."""
+        """Put the cursor on `key`, expanding the path to it, and bring it into view."""
         node = self.reveal(key)
         if node is None:
             return False
         _ = self.last_line  # lay the lines out so the node knows its line
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
+        self.call_after_refresh(self.scroll_to_node, node, animate=False)
         return True
+
+    def go_to_node(self, uuid: str) -> bool:
+        """Put the cursor on the full entry of a node."""
+        key = self.tree_layout.node_keys.get(uuid) if self.tree_layout is not None else None
+        return key is not None and self.go_to(key)
+
+    # -- lines of nodes that just changed -------------------------------------------------
+
+    def flash(self, uuids: Iterable[str]) -> None:
+        """Mark the lines of these nodes for a few seconds (set before the lines are synced,
+        so each changed line gets its label once)."""
+        until = time.monotonic() + FLASH_SECONDS
+        added = False
+        for uuid in uuids:
+            self._flash_until[uuid] = until
+            added = True
+        if added:
+            self.flashing = set(self._flash_until)
+            self.set_timer(FLASH_SECONDS + 0.1, self._fade)
+
+    def stop_flashing(self) -> None:
+        self._flash_until.clear()
+        self.flashing = set()
+
+    def _fade(self) -> None:
+        now = time.monotonic()
+        self._flash_until = {uuid: t for uuid, t in self._flash_until.items() if t > now}
+        changed = self.flashing ^ set(self._flash_until)
+        self.flashing = set(self._flash_until)
+        if changed:
+            self.relabel(changed)
+
+    # -- telling the app ------------------------------------------------------------------
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeView]) -> None:
+        # A highlight can arrive after the tree is gone, while the app closes.
+        event.stop()
+        view = event.node.data
+        if view is not None and self.is_attached:
+            self.post_message(NodeChosen(view.key, view.node_uuid))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeView]) -> None:
+        """enter: toggle a branch; on a reference, jump to the node's full entry."""
+        event.stop()
+        view = event.node.data
+        if view is None:
+            return
+        if view.item.kind is ItemKind.REF and view.item.node_uuid and self.go_to_node(view.item.node_uuid):
+            return
+        if event.node.allow_expand:
+            if event.node.is_expanded:
+                event.node.collapse()
+            else:
+                self.expand_node(event.node)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeView]) -> None:
         node = event.node

@@ -1,0 +1,120 @@
+"""One line of the run tree, as parts: the spec both `--print` and the TUI render.
+
+Pure Python (no Textual, no Rich import). `item_parts(graph, item)` says what a line of the
+tree holds, for each kind of item: the status mark, the name, the kind/action, the counts,
+the credits, the edge words. Each part has a role and a Rich style string. The two renderers
+are thin: `render_text` turns the parts into `--print`'s lines, `ui/labels` into the tree's
+`Text` labels (which leaves out the roles a narrow pane has no room for, `PRINT_ONLY`).
+
+Every string from the API is cleaned here (`one_line`) and cut to `present`'s limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .graph import NodeState, RunGraph
+from .layout import ItemKind, TreeItem
+from .present import (
+    EDGE_LIMIT,
+    EDGE_STYLE,
+    FALLBACK_STYLE,
+    KIND_LIMIT,
+    NOTE_LIMIT,
+    SECTION_LIMIT,
+    TAKEN_WORDS,
+    TITLE_LIMIT,
+    edge_text,
+    fmt_attempts,
+    fmt_credits,
+    fmt_duration,
+    status_look,
+)
+from .sanitize import one_line
+
+
+class Role(StrEnum):
+    MARK = "mark"
+    """The status glyph."""
+    STATUS = "status"
+    """The status word, padded to a column."""
+    NAME = "name"
+    KIND = "kind"
+    COUNTS = "counts"
+    """Attempts, credits, child runs."""
+    DURATION = "duration"
+    FALLBACK = "fallback"
+    """`↯ fallback`: the node failed and its fallback took over."""
+    REF = "ref"
+    """`↪`: the node is shown in full elsewhere."""
+    WHERE = "where"
+    EDGE = "edge"
+    TAKEN = "taken"
+    SECTION = "section"
+    NOTE = "note"
+
+
+PRINT_ONLY = frozenset({Role.STATUS, Role.DURATION})
+"""Roles the TUI's tree leaves out: its panes show them, and its pane is narrow."""
+
+
+@dataclass(frozen=True)
+class Part:
+    role: Role
+    text: str
+    style: str = ""
+
+
+def item_parts(graph: RunGraph, item: TreeItem) -> list[Part]:
+    """The parts of the line that shows `item`."""
+    state = graph.states.get(item.node_uuid or "")
+    if item.kind is ItemKind.NODE and state is not None:
+        return node_parts(state)
+    if item.kind is ItemKind.REF and state is not None:
+        look = status_look(state.status)
+        return [
+            Part(Role.REF, "↪ ", "dim"),
+            Part(Role.MARK, f"{look.glyph} ", look.style),
+            Part(Role.NAME, one_line(state.title, TITLE_LIMIT)),
+            Part(Role.WHERE, f"  (shown {item.text or 'elsewhere'})", "dim"),
+        ]
+    if item.kind is ItemKind.EDGE and item.edge is not None:
+        edge = item.edge
+        words = f"[{one_line(edge_text(edge), EDGE_LIMIT)}]"
+        if edge.kind.value == "fallback":
+            words, style = f"↯ {words}", FALLBACK_STYLE
+        else:
+            style = EDGE_STYLE
+        return [Part(Role.EDGE, words, style), Part(Role.TAKEN, TAKEN_WORDS[edge.taken], "dim")]
+    if item.kind is ItemKind.SECTION:
+        return [Part(Role.SECTION, one_line(item.text, SECTION_LIMIT), "bold underline")]
+    return [Part(Role.NOTE, "⚠ ", "yellow"), Part(Role.NOTE, one_line(item.text, NOTE_LIMIT), "yellow")]
+
+
+def line_style(graph: RunGraph, item: TreeItem) -> str:
+    """The style under a whole line: a node's line takes its status colour where a renderer
+    has room for colour (the TUI's tree; `--print` colours the status word only)."""
+    state = graph.states.get(item.node_uuid or "")
+    return status_look(state.status).style if item.kind is ItemKind.NODE and state is not None else ""
+
+
+def node_parts(state: NodeState) -> list[Part]:
+    look = status_look(state.status)
+    parts = [
+        Part(Role.MARK, f"{look.glyph} ", look.style),
+        Part(Role.STATUS, f"{look.word:<13} ", look.style),
+        Part(Role.NAME, one_line(state.title, TITLE_LIMIT), "bold" if state.failed else ""),
+        Part(Role.KIND, f"  {one_line(state.kind_action, KIND_LIMIT)}", "dim"),
+    ]
+    counts = [x for x in (fmt_attempts(state), fmt_credits(state.credits)) if x]
+    if state.child_runs:
+        counts.append(f"{len(state.child_runs)} child run{'s' if len(state.child_runs) > 1 else ''}")
+    if counts:
+        parts.append(Part(Role.COUNTS, "  " + "  ".join(counts), "cyan"))
+    duration = fmt_duration(state.duration)
+    if duration:
+        parts.append(Part(Role.DURATION, f"  {duration}", "cyan"))
+    if state.fallback_took_over:
+        parts.append(Part(Role.FALLBACK, "  ↯ fallback", FALLBACK_STYLE))
+    return parts
