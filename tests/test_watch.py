@@ -112,10 +112,11 @@ async def test_watch_the_demo_offline() -> None:
     assert graph.summary.verdict == "degraded" and err.getvalue() == ""
     for words in (
         "run pending → running",
-        "enrich_company (attempt 1) running → error",
-        "enrich_company running → success",
-        "sync_crm running → error",
-        "notify_owner not reached → running",
+        "enrich_company (attempt 1) pending → error",
+        "enrich_company pending → success",
+        "contacts_loop (attempt 2) pending → error",
+        "sync_crm pending → error",
+        "notify_owner not reached → pending",
         "run running → success",
     ):
         assert words in text, words
