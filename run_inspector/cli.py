@@ -127,7 +127,7 @@ def _load_once(source: RunSource) -> RunGraph:
         import asyncio
 
         body = asyncio.run(_fetch_body(source))
-    return RunGraph.build(parse_run_response(body))
+    return RunGraph.build(parse_run_response(body), snapshot=not source.live)
 
 
 def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:

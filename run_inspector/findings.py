@@ -111,8 +111,11 @@ class _Check:
 class _Context:
     """What the checks share: slug lookups and the response, computed once."""
 
-    def __init__(self, graph: RunGraph) -> None:
+    def __init__(self, graph: RunGraph, parent: RunGraph | None = None) -> None:
         self.graph = graph
+        self.child_run = bool(graph.run.parent_uuid)
+        """An item (or a run another run started) reads its parent run's nodes too."""
+        self.parent = _Context(parent) if parent is not None else None
         self.context: dict[str, Any] = graph.response.run_context or {}
         self.computed: dict[str, Any] = graph.response.run_computed_configs or {}
         self.by_slug: dict[str, NodeState] = {}
@@ -146,6 +149,12 @@ class _Context:
 
     def _check(self, ref: Reference) -> _Check | None:
         upstream = self.by_slug.get(ref.slug)
+        if upstream is None and self.child_run:
+            # A slug that is not in this run may be one of its parent run's nodes: check it
+            # there when the parent is at hand, else say nothing (it is not known to be wrong).
+            if self.parent is None or ref.slug not in self.parent.by_slug:
+                return None
+            return self.parent.check(ref)
         if upstream is None:
             closest = self.closest_slug(ref.slug)
             fix = (
@@ -175,7 +184,7 @@ class _Context:
             tail = f"reads `{ref.expression}`, but `{reached}` is null in the output of {up}"
         else:
             tail = f"reads `{ref.expression}`, a path that does not exist in the output of {up}"
-        suggestion = suggest_path(output, ref.path, resolved, agent=upstream.kind == "agent")
+        suggestion = suggest_path(output, ref.path, resolved, agent=upstream.is_agent)
         fix = (
             f"{suggestion.reason}: use `{format_reference(ref.slug, suggestion.path)}`"
             if suggestion is not None
@@ -190,13 +199,18 @@ class _Context:
 
 
 def compute_findings(
-    graph: RunGraph, *, now: datetime | None = None, stuck_after: float = 600.0
+    graph: RunGraph,
+    *,
+    now: datetime | None = None,
+    stuck_after: float = 600.0,
+    parent: RunGraph | None = None,
 ) -> list[Finding]:
     """Every finding about the run, most severe first, then in the order nodes are shown.
 
-    `now` and `stuck_after` (seconds) decide whether an active run is stuck.
+    `now` and `stuck_after` (seconds) decide whether an active run is stuck. `parent` is the
+    run that started this one, when it is at hand: what this run reads of its nodes is checked.
     """
-    ctx = _Context(graph)
+    ctx = _Context(graph, parent)
     found: list[Finding] = []
 
     def add(
@@ -264,48 +278,106 @@ def _run_failed(graph: RunGraph, add: _Add) -> None:
         )
 
 
+@dataclass(frozen=True)
+class FailureStory:
+    """What became of a failed node, in words: the finding's message, how severe, a fix."""
+
+    message: str
+    severity: Severity
+    fix: str | None = None
+
+
+def failure_story(graph: RunGraph, state: NodeState) -> FailureStory:
+    """What the run did after `state` failed, said from the evidence (`NodeState.outcome`): the
+    fallback that took over, the node the run went on to, or that it stopped there. The run's
+    own status (and Cargo's verdict, when the trace was read) has the last word: a run that
+    ended in error is never called degraded."""
+    verb = "failed" if state.status == "error" else "was cancelled"
+    items = state.items
+    if items is not None and items.failed:
+        of = f" of {items.total:,}" if items.total is not None else ""
+        plural = "s" if items.failed != 1 or of else ""
+        verb = f"{items.failed:,}{of} item{plural} failed"
+    outcome = state.outcome
+    run_status = graph.run.status or ""
+    edge = state.fallback_edge
+    target = graph.states.get(edge.target or "") if edge is not None else None
+    fallback_name = target.title if target is not None else (edge.target or "?") if edge is not None else ""
+    went_on = graph.states.get(outcome.went_on_to or "") if outcome is not None else None
+    how = ""
+    if outcome is not None and went_on is not None:
+        how = (
+            f" (its execution names {went_on.title} as the next node)"
+            if outcome.evidence == "next node"
+            else f" (inferred: {went_on.title} ran after it)"
+        )
+    ended = "" if run_status in ACTIVE_STATUSES else f"; the run ended {run_status or 'unknown'}"
+    degraded = graph.summary.verdict == "degraded"
+    if outcome is not None and outcome.fallback is not None:
+        fallback_status = target.status if target is not None else "?"
+        if went_on is not None:
+            tail = ": degraded" if degraded else ended
+            return FailureStory(
+                f"{verb}; the fallback {fallback_name} took over ({fallback_status}) and the run went on{tail}",
+                "warning",
+            )
+        fix = None
+        if edge is not None and not edge.continues:
+            fix = "turn on fallbackOnFailure if the run should go on after the fallback"
+        stop = "the run stopped here" if run_status not in ACTIVE_STATUSES else "nothing ran after it yet"
+        off = ", fallbackOnFailure is off" if fix else ""
+        return FailureStory(
+            f"{verb}; the fallback {fallback_name} ran ({fallback_status}){off}, and {stop}", "error", fix
+        )
+    if went_on is not None:
+        flag = " (fallbackOnFailure)" if state.node is not None and state.node.fallback_on_failure else ""
+        not_run = f"; its fallback {fallback_name} did not run" if edge is not None else ""
+        return FailureStory(f"{verb}{not_run}, and the run went on to {went_on.title}{flag}{how}", "warning")
+    if run_status in ACTIVE_STATUSES:
+        return FailureStory(f"{verb}; the run is still {run_status}, and nothing ran after it yet", "error")
+    if edge is not None:
+        return FailureStory(
+            f"{verb} and its fallback {fallback_name} did not run: the run failed here", "error"
+        )
+    if run_status in FAILED_STATUSES:
+        return FailureStory(f"{verb} with no fallback: the run failed here", "error")
+    return FailureStory(f"{verb}, and nothing ran after it{ended}", "error")
+
+
 def _failed_node(graph: RunGraph, state: NodeState, add: _Add) -> None:
     if not state.failed:
         return
-    verb = "failed" if state.status == "error" else "was cancelled"
-    edge = state.fallback_edge
-    target = graph.states.get(edge.target or "") if edge is not None else None
-    if edge is None:
-        add(
-            Kind.FAILED_NODE,
-            "error",
-            state,
-            f"{verb} with no fallback: the run failed here",
-            detail=state.first_error,
+    story = failure_story(graph, state)
+    add(
+        Kind.FAILED_NODE,
+        story.severity,
+        state,
+        story.message,
+        detail=_failure_detail(graph, state),
+        fix=story.fix,
+    )
+
+
+def _failure_detail(graph: RunGraph, state: NodeState) -> str | None:
+    """The node's error; for items, where each failed item failed (as far as it was read)."""
+    listed = graph.lineage.items.get(state.uuid)
+    if listed is None or not listed.failures:
+        return state.first_error
+    lines = []
+    for failure in listed.failures:
+        title = failure.record_title or failure.run_uuid
+        where = f" at {failure.node_slug}" if failure.node_slug else ""
+        lines.append(
+            f"item {title} ({failure.run_uuid}) failed{where}: {failure.error or 'no error recorded'}"
         )
-        return
-    name = target.title if target is not None else (edge.target or "?")
-    if state.fallback_took_over and edge.continues:
-        fallback_status = target.status if target is not None else "?"
-        add(
-            Kind.FAILED_NODE,
-            "warning",
-            state,
-            f"{verb}; the fallback {name} took over ({fallback_status}) and the run went on: degraded",
-            detail=state.first_error,
-        )
-    elif state.fallback_took_over:
-        add(
-            Kind.FAILED_NODE,
-            "error",
-            state,
-            f"{verb}; the fallback {name} ran, but fallbackOnFailure is off, so the run stopped here",
-            detail=state.first_error,
-            fix="turn on fallbackOnFailure if the run should go on after the fallback",
-        )
-    else:
-        add(
-            Kind.FAILED_NODE,
-            "error",
-            state,
-            f"{verb} and its fallback {name} did not run: the run failed here",
-            detail=state.first_error,
-        )
+    failed = (
+        listed.failed_count
+        if listed.failed_count is not None
+        else (state.items.failed if state.items else None)
+    )
+    if failed is not None and failed > len(listed.failures):
+        lines.append(f"+{failed - len(listed.failures)} more failed")
+    return "\n".join(lines)
 
 
 def _routes_taken(graph: RunGraph, state: NodeState) -> str:

@@ -29,6 +29,7 @@ from .models import (
     RunResponse,
     collector_paused,
 )
+from .resources import TRACE_VERDICTS, Lineage
 
 NOT_REACHED = "not_reached"
 """Aggregate status of a node with no execution."""
@@ -62,6 +63,37 @@ class Edge:
     """For a fallback edge: whether `fallbackOnFailure` lets the run go on."""
 
 
+@dataclass(frozen=True)
+class ItemCounts:
+    """A node that ran once per item (a group, or executions that started different runs):
+    how many items there are and how they ended. None: not known yet."""
+
+    total: int | None
+    done: int | None
+    failed: int | None
+    active: int | None
+    source: str
+    """Where the counts come from: `executions` (one per item in this run), `batch` (the
+    group's batch), `list` (the item runs listed), or `config` (only `config.items`)."""
+
+
+@dataclass(frozen=True)
+class FailureOutcome:
+    """What the run did after a node failed, decided from the evidence in the response."""
+
+    fallback: str | None
+    """The fallback node, when it ran."""
+    went_on_to: str | None
+    """A node the run went on to after the failure (the fallback aside); None: none ran."""
+    evidence: str
+    """How that is known, in words: `next node` (the failed execution names where the run went
+    next), `executions` (a node after it ran later), or `nothing ran after it`."""
+
+    @property
+    def stopped(self) -> bool:
+        return self.went_on_to is None
+
+
 @dataclass
 class NodeState:
     """A node and what happened to it in this run."""
@@ -84,6 +116,12 @@ class NodeState:
     taken_indexes: list[int] = field(default_factory=list)
     sub_nodes: int = 0
     """For a group node: how many nodes its `config._nodes` sub-graph has."""
+    items: ItemCounts | None = None
+    """For a node that ran once per item: the items (None: the executions are attempts)."""
+    batch_uuid: str | None = None
+    """The batch its items ran in (a group whose execution started a batch)."""
+    outcome: FailureOutcome | None = None
+    """For a failed node: what the run did next."""
 
     @property
     def slug(self) -> str | None:
@@ -145,6 +183,11 @@ class NodeState:
         edge = self.fallback_edge
         return bool(self.failed and edge is not None and edge.taken)
 
+    @property
+    def is_agent(self) -> bool:
+        """An agent node (kind `agent`, or a native `agent` action): it answers under `.answer`."""
+        return self.kind == "agent" or (self.kind == "native" and self.action == "agent")
+
 
 @dataclass
 class RunSummary:
@@ -163,6 +206,10 @@ class RunSummary:
     nodes_reached: int
     nodes_done: int
     error_message: str | None
+    verdict_source: str = "inferred"
+    """`cargo` when the verdict is the trace's (Cargo's own), `inferred` when worked out here."""
+    lineage_credits: float | None = None
+    """Credits of the run and every run it started (the trace's), when known."""
 
 
 _NO_START = datetime.min.replace(tzinfo=UTC)
@@ -241,13 +288,35 @@ def _unknown(subject: str, what: str, value: str | None) -> str:
 
 
 def aggregate_status(executions: list[Execution]) -> str:
-    """The node's status: an active execution wins; else the last one's outcome."""
+    """The node's status: an active execution wins; else the last one's outcome (attempts: the
+    last attempt decides)."""
     if not executions:
         return NOT_REACHED
     for execution in reversed(executions):
         if (execution.status or "") in ACTIVE_STATUSES:
             return execution.status or "unknown"
     return executions[-1].status or "unknown"
+
+
+def items_status(executions: list[Execution]) -> str:
+    """The status of a node whose executions are items: running while any runs, failed if any
+    item failed (one failed item fails the node, whatever the last one did)."""
+    for execution in reversed(executions):
+        if (execution.status or "") in ACTIVE_STATUSES:
+            return execution.status or "unknown"
+    failed = next((e.status for e in executions if (e.status or "") in FAILED_STATUSES), None)
+    return failed or (executions[-1].status or "unknown") if executions else NOT_REACHED
+
+
+def runs_items(state: NodeState) -> bool:
+    """Are the node's executions items rather than attempts? A group's are; so are executions
+    that started a batch, or different runs."""
+    if state.action == "group" and state.kind == "native":
+        return True
+    executions = state.executions
+    if any(e.node_batch_uuid for e in executions):
+        return True
+    return len({e.node_run_uuid for e in executions if e.node_run_uuid}) > 1
 
 
 def _edge_label(node: Node | None, action: str | None, index: int) -> str | None:
@@ -269,6 +338,20 @@ def _edge_label(node: Node | None, action: str | None, index: int) -> str | None
     return None
 
 
+def _execution_items(state: NodeState) -> ItemCounts:
+    """Item counts from the node's own executions: one per item, unless they started a batch
+    (then only `config.items` says how many, until the batch is read)."""
+    configured = (state.node.config or {}).get("items") if state.node is not None else None
+    planned = len(configured) if isinstance(configured, list) else None
+    if state.batch_uuid is not None:
+        return ItemCounts(planned, None, None, None, "config")
+    statuses = [e.status or "" for e in state.executions]
+    done = sum(status in TERMINAL_STATUSES for status in statuses)
+    total = max(len(statuses), planned or 0)
+    failed = sum(status in FAILED_STATUSES for status in statuses)
+    return ItemCounts(total, done, failed, len(statuses) - done, "executions")
+
+
 class RunGraph:
     """The graph of one run, ready to render."""
 
@@ -284,12 +367,21 @@ class RunGraph:
         """Each node's immediate post-dominator in its scope: where the ways out of it meet again."""
         self.layouts: dict[str, Any] = {}
         """Layouts of this graph made so far, by name (`layout.py` fills it: a graph never changes)."""
+        self.lineage = Lineage()
+        """What the endpoints around the run said (`apply_lineage`): its trace, its batches."""
         self._now = now
         self._build()
         self.summary = self._summarise()
 
     @classmethod
-    def build(cls, parsed: ParsedResponse, now: datetime | None = None) -> RunGraph:
+    def build(
+        cls, parsed: ParsedResponse, now: datetime | None = None, *, snapshot: bool = False
+    ) -> RunGraph:
+        """The graph of a parsed response. `now` is when it was fetched; a `snapshot` (a saved
+        file) is as of its own `updatedAt`: a file never moves, whatever its status says."""
+        if snapshot:
+            run = parsed.response.run
+            now = _aware(run.updated_at or run.finished_at or run.created_at) or now
         # Its states and edges form no reference cycles: as for the parse, the
         # cycle collector would only walk the run's objects again and again (~8% of --print).
         with collector_paused():
@@ -373,6 +465,35 @@ class RunGraph:
             self.ipdom.update(_post_dominators(self, scope_uuids))
         self._flag_unknown_values()
         self._flag_unreachable()
+        self._decide_outcomes()
+
+    def _decide_outcomes(self) -> None:
+        for state in self.states.values():
+            state.outcome = _failure_outcome(self, state) if state.failed else None
+
+    def apply_lineage(self, lineage: Lineage) -> bool:
+        """Take what the endpoints around the run said into account: a batch's counts (and its
+        failed items fail the group, whatever its execution said), the listed item runs, the
+        trace's verdict and lineage credits. Returns True when a node's status changed."""
+        self.lineage = lineage
+        changed = False
+        for state in self.states.values():
+            counts = _lineage_items(state, lineage)
+            if counts is None:
+                continue
+            state.items = counts
+            status = state.status
+            if counts.active:
+                status = "running" if status not in ACTIVE_STATUSES else status
+            elif counts.failed:
+                status = "error" if status not in FAILED_STATUSES else status
+            if status != state.status:
+                state.status = status
+                changed = True
+        if changed:
+            self._decide_outcomes()
+        self.summary = self._summarise()
+        return changed
 
     def entries(self, scope: str | None) -> list[str]:
         """Where a scope's walk starts: its `start` node, else the nodes nothing in it points to."""
@@ -499,6 +620,10 @@ class RunGraph:
         state.attempts = len(executions)
         if state.scope is not None and not executions:
             state.status = IN_CHILD_RUNS
+        elif executions and runs_items(state):
+            state.status = items_status(executions)
+            state.batch_uuid = next((e.node_batch_uuid for e in executions if e.node_batch_uuid), None)
+            state.items = _execution_items(state)
         else:
             state.status = aggregate_status(executions)
         if not executions:
@@ -627,18 +752,20 @@ class RunGraph:
                     done += 1
             if state.failed:
                 when = min(_when(e) for e in state.executions) if state.executions else (2, 0.0)
-                failed.append(((int(state.fallback_took_over), *when), uuid))
+                # The failure the run stopped at first; then the ones it went on after.
+                went_on = state.outcome is not None and not state.outcome.stopped
+                failed.append(((int(went_on), *when), uuid))
         failed.sort()
-        degraded = any(
-            s.fallback_took_over and s.fallback_edge and s.fallback_edge.continues
-            for s in self.states.values()
-        )
-        if status == "success":
-            verdict = "degraded" if degraded or failed else "ok"
+        trace = self.lineage.trace
+        official = TRACE_VERDICTS.get(trace.status or "") if trace is not None else None
+        if official is not None and not (official == "running" and status in TERMINAL_STATUSES):
+            verdict, source = official, "cargo"
+        elif status == "success":
+            verdict, source = ("degraded" if failed else "ok"), "inferred"
         elif status == "error":
-            verdict = "failed"
+            verdict, source = "failed", "inferred"
         else:
-            verdict = status
+            verdict, source = status, "inferred"
         created = _aware(run.created_at)
         finished = _aware(run.finished_at)
         end = finished
@@ -662,7 +789,64 @@ class RunGraph:
             nodes_reached=reached,
             nodes_done=done,
             error_message=run.error_message,
+            verdict_source=source,
+            lineage_credits=trace.credits_used_count if trace is not None else None,
         )
+
+
+def _lineage_items(state: NodeState, lineage: Lineage) -> ItemCounts | None:
+    """Item counts from the node's batch, else from its listed item runs (when all are listed)."""
+    batch = lineage.batches.get(state.batch_uuid or "") if state.batch_uuid else None
+    if batch is not None and batch.runs_count is not None:
+        total, done = batch.runs_count, batch.executed_runs_count
+        active = max(total - (done or 0), 0) if batch.active else 0
+        return ItemCounts(total, done, batch.failed_runs_count, active, "batch")
+    listed = lineage.items.get(state.uuid)
+    if listed is None or listed.count is None or listed.count != len(listed.runs):
+        return None
+    if state.items is not None and state.items.source == "executions":
+        return None  # the run's own executions say it already
+    statuses = [run.status or "" for run in listed.runs]
+    done = sum(status in TERMINAL_STATUSES for status in statuses)
+    failed = sum(status in FAILED_STATUSES for status in statuses)
+    return ItemCounts(len(statuses), done, failed, len(statuses) - done, "list")
+
+
+def _failure_outcome(graph: RunGraph, state: NodeState) -> FailureOutcome:
+    """What the run did after `state` failed, from the evidence: where its failed execution says
+    the run went next, and which nodes ran after the failure."""
+    states = graph.states
+    failures = [e for e in state.executions if (e.status or "") in FAILED_STATUSES] or state.executions[-1:]
+    moment = _aware(failures[0].finished_at or failures[0].started_at) if failures else None
+    edge = state.fallback_edge
+    fallback = states.get(edge.target or "") if edge is not None else None
+    fallback_uuid = fallback.uuid if fallback is not None and fallback.executions else None
+
+    def ran_after(uuid: str | None) -> bool:
+        target = states.get(uuid or "")
+        if target is None or not target.executions or uuid in (state.uuid, fallback_uuid):
+            return False
+        started = _earliest([e.started_at for e in target.executions if e.started_at is not None])
+        return moment is None or started is None or started >= moment
+
+    children = (state.node.children_uuids or []) if state.node is not None else []
+    named: list[str | None] = [e.next_node_uuid for e in failures if e.next_node_uuid]
+    named += [
+        children[e.node_child_index]
+        for e in failures
+        if e.node_child_index is not None and 0 <= e.node_child_index < len(children)
+    ]
+    went_on = next((uuid for uuid in named if ran_after(uuid)), None)
+    if went_on is not None:
+        return FailureOutcome(fallback_uuid, went_on, "next node")
+    ordinary = [e.target for e in state.edges if e.kind is not EdgeKind.FALLBACK]
+    after_fallback = (
+        [e.target for e in fallback.edges] if fallback_uuid is not None and fallback is not None else []
+    )
+    went_on = next((uuid for uuid in [*ordinary, *after_fallback] if ran_after(uuid)), None)
+    if went_on is not None:
+        return FailureOutcome(fallback_uuid, went_on, "executions")
+    return FailureOutcome(fallback_uuid, None, "nothing ran after it")
 
 
 def _post_dominators(graph: RunGraph, uuids: list[str]) -> dict[str, str | None]:

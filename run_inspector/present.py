@@ -5,10 +5,11 @@ No Textual import: styles are Rich style strings, which both Rich and Textual ac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .graph import IN_CHILD_RUNS, NOT_REACHED, Edge, EdgeKind, NodeState, RunSummary
+from .graph import IN_CHILD_RUNS, NOT_REACHED, Edge, EdgeKind, ItemCounts, NodeState, RunSummary
 from .sanitize import one_line
 
 STATUS_LIMIT = 30
@@ -64,6 +65,26 @@ VERDICT_STYLES = {
 }
 
 
+def slug_differs(state: NodeState) -> bool:
+    """Has the node a name that does not say its slug (`qualify` for "Qualify lead"; not
+    `enrich_company` for "Enrich company")? Errors and expressions call nodes by slug."""
+    name = state.node.name if state.node is not None else None
+    slug = state.slug
+    return (
+        bool(name and slug) and _WORDS.sub("", slug or "").casefold() != _WORDS.sub("", name or "").casefold()
+    )
+
+
+_WORDS = re.compile(r"[\W_]+")
+
+
+def node_name(state: NodeState, limit: int = TITLE_LIMIT) -> str:
+    """What a person calls the node, with its slug when the name does not say it:
+    `Qualify lead · qualify`. Made safe to show."""
+    title = one_line(state.title, limit)
+    return f"{title} · {one_line(state.slug, limit)}" if slug_differs(state) else title
+
+
 def status_look(status: str | None) -> StatusLook:
     """Known statuses get a glyph and colour; unknown ones are shown as they are (made safe)."""
     if status in _LOOKS:
@@ -106,7 +127,34 @@ def fmt_time(moment: datetime | None) -> str:
 
 
 def fmt_attempts(state: NodeState) -> str:
-    return f"×{state.attempts}" if state.attempts > 1 else ""
+    """`attempt 2 of 3` (the retry policy's limit), `2 attempts`; '' for a node that ran once
+    and for a node whose executions are items (`items_text` counts those)."""
+    if state.attempts < 2 or state.items is not None:
+        return ""
+    policy = state.node.retry if state.node is not None else None
+    limit = policy.maximum_attempts if policy is not None else None
+    if limit is not None and limit >= state.attempts:
+        return f"attempt {state.attempts} of {limit}"
+    return f"{state.attempts} attempts"
+
+
+def items_text(items: ItemCounts) -> str:
+    """`1 of 3 items failed`, `37/50 done, 3 failed` while they run, `3 items`."""
+    total = f"{items.total:,}" if items.total is not None else "?"
+    if items.done is None:  # a batch not read yet
+        return f"{total} items in a batch" if items.total is not None else "items in a batch"
+    failed = items.failed or 0
+    if items.active:
+        return f"{items.done:,}/{total} done" + (f", {failed:,} failed" if failed else "")
+    if failed:
+        return f"{failed:,} of {total} item{'s' if items.total != 1 else ''} failed"
+    return f"{total} item{'s' if items.total != 1 else ''}"
+
+
+def items_style(items: ItemCounts) -> str:
+    if items.active:
+        return "yellow"
+    return "bold red" if items.failed else "cyan"
 
 
 def edge_text(edge: Edge) -> str:
@@ -116,7 +164,7 @@ def edge_text(edge: Edge) -> str:
         return f"on failure ({goes_on})"
     if edge.label:
         return one_line(edge.label, LABEL_LIMIT)  # a switch route's name comes from the API
-    return f"child {edge.index}" if edge.index is not None else "next"
+    return "next"
 
 
 def progress_text(summary: RunSummary) -> str:

@@ -23,6 +23,7 @@ from .present import (
     fmt_credits,
     fmt_duration,
     fmt_time,
+    node_name,
     progress_text,
     severity_look,
     status_look,
@@ -159,7 +160,7 @@ def finding_lines(graph: RunGraph, findings: Sequence[Finding]) -> list[Line]:
         pieces: list[Piece] = [(f"  {look.glyph} ", "")]
         state = graph.states.get(finding.node_uuid or "")
         if state is not None:
-            pieces += [(one_line(state.title, TITLE_LIMIT), "bold"), (": ", "")]
+            pieces += [(node_name(state), "bold"), (": ", "")]
         pieces.append((one_line(finding.message, 300), style))
         lines.append(Line(tuple(pieces), style))
         if finding.fix:

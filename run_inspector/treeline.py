@@ -29,6 +29,9 @@ from .present import (
     fmt_attempts,
     fmt_credits,
     fmt_duration,
+    items_style,
+    items_text,
+    slug_differs,
     status_look,
 )
 from .sanitize import one_line
@@ -40,7 +43,11 @@ class Role(StrEnum):
     STATUS = "status"
     """The status word, padded to a column."""
     NAME = "name"
+    SLUG = "slug"
+    """The node's slug, when it has a name of its own: what errors and expressions call it."""
     KIND = "kind"
+    ITEMS = "items"
+    """`1 of 3 items failed`: a node that ran once per item."""
     COUNTS = "counts"
     """Attempts, credits, child runs."""
     DURATION = "duration"
@@ -105,10 +112,14 @@ def node_parts(state: NodeState) -> list[Part]:
         Part(Role.MARK, f"{look.glyph} ", look.style),
         Part(Role.STATUS, f"{look.word:<13} ", look.style),
         Part(Role.NAME, one_line(state.title, TITLE_LIMIT), "bold" if state.failed else ""),
-        Part(Role.KIND, f"  {one_line(state.kind_action, KIND_LIMIT)}", "dim"),
     ]
+    if slug_differs(state):
+        parts.append(Part(Role.SLUG, f" · {one_line(state.slug, KIND_LIMIT)}", "dim"))
+    parts.append(Part(Role.KIND, f"  {one_line(state.kind_action, KIND_LIMIT)}", "dim"))
+    if state.items is not None:
+        parts.append(Part(Role.ITEMS, f"  {items_text(state.items)}", items_style(state.items)))
     counts = [x for x in (fmt_attempts(state), fmt_credits(state.credits)) if x]
-    if state.child_runs:
+    if state.child_runs and state.items is None:
         counts.append(f"{len(state.child_runs)} child run{'s' if len(state.child_runs) > 1 else ''}")
     if counts:
         parts.append(Part(Role.COUNTS, "  " + "  ".join(counts), "cyan"))

@@ -13,8 +13,9 @@ from rich.text import Text
 from .errors import FetchError
 from .graph import RunGraph
 from .layout import failed_nodes
+from .models import TERMINAL_STATUSES
 from .poller import Poller, PollStatus, Snapshot, Transition
-from .present import fmt_credits, fmt_duration, status_look
+from .present import fmt_credits, fmt_duration, fmt_time, status_look
 from .sanitize import one_line
 from .source import RunSource
 
@@ -35,15 +36,24 @@ def transition_text(transition: Transition, *, local: bool = True) -> Text:
     )
 
 
-def summary_text(graph: RunGraph) -> Text:
-    """`✖ run <uuid> (Acme Corp) ended error after 41 s · 3 credits · failed: enrich_company`."""
+def summary_text(graph: RunGraph, *, live: bool = True) -> Text:
+    """`✖ run <uuid> (Acme Corp) ended error after 41 s · 3 credits · failed: enrich_company`.
+
+    A saved file (`live` False) of a run that had not ended says what it was as of its last
+    update, not that it ended."""
     summary = graph.summary
     look = status_look(summary.status)
     verdict = f" ({summary.verdict})" if summary.verdict == "degraded" else ""
+    ended = summary.status in TERMINAL_STATUSES or live
+    state = (
+        f"ended {look.word}{verdict}"
+        if ended
+        else f"was {look.word} as of {fmt_time(graph.run.updated_at)} (a saved snapshot)"
+    )
     parts = [
         f"run {one_line(summary.uuid or '?')}",
         f"({one_line(summary.record_title, 60)})" if summary.record_title else "",
-        f"ended {look.word}{verdict}",
+        state,
         f"after {fmt_duration(summary.elapsed)}" if summary.elapsed is not None else "",
     ]
     head = " ".join(p for p in parts if p)
@@ -119,5 +129,5 @@ class Watcher:
         graph = self.poller.graph
         if graph is None:  # stopped before the first answer
             raise FetchError("the run could not be fetched")
-        self.out.print(summary_text(graph))
+        self.out.print(summary_text(graph, live=self.poller.source.live))
         return graph

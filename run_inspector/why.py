@@ -23,7 +23,7 @@ from .expressions import (
     resolve,
     suggest_path,
 )
-from .findings import Finding, compute_findings
+from .findings import Finding, compute_findings, failure_story
 from .focus import culprit
 from .graph import Edge, EdgeKind, NodeState, RunGraph
 from .models import ACTIVE_STATUSES
@@ -235,7 +235,7 @@ def _upstream_reads(graph: RunGraph, state: NodeState) -> list[UpstreamRead]:
             if value is MISSING:
                 reached = format_reference(ref.slug, ref.path[:resolved])
                 note = f"`{reached}` has no {format_path(ref.path[resolved : resolved + 1])}"
-                suggestion = suggest_path(output, ref.path, resolved, agent=upstream.kind == "agent")
+                suggestion = suggest_path(output, ref.path, resolved, agent=upstream.is_agent)
                 if suggestion is not None:
                     note += f"; {suggestion.reason}: use `{format_reference(ref.slug, suggestion.path)}`"
         reads.append(UpstreamRead(expression, ref.slug, ref.path, value, note))
@@ -243,21 +243,17 @@ def _upstream_reads(graph: RunGraph, state: NodeState) -> list[UpstreamRead]:
 
 
 def _fallback_text(graph: RunGraph, state: NodeState) -> str | None:
+    """For a failed node, what the run did next (`failure_story`); else whether its fallback
+    was needed. None: no fallback, and nothing failed."""
+    if state.failed:
+        return failure_story(graph, state).message
     edge = state.fallback_edge
     if edge is None:
         return None
     target = graph.states.get(edge.target or "")
     if target is None:
         return f"the fallback points to {edge.target}, which is not a node"
-    name = target.title
     goes_on = "the run goes on after it" if edge.continues else "the run stops after it"
-    if not state.failed:
-        if state.status in ACTIVE_STATUSES or not state.executions:
-            return f"fallback: {name} ({goes_on}); not needed so far"
-        return f"fallback: {name} ({goes_on}); not needed: the node did not fail"
-    if not target.executions:
-        return f"the fallback {name} did not run: the run failed here"
-    outcome = status_look(target.status).word
-    if edge.continues:
-        return f"the fallback {name} took over ({outcome}) and the run went on: the run is degraded"
-    return f"the fallback {name} ran ({outcome}), but fallbackOnFailure is off, so the run stopped"
+    if state.status in ACTIVE_STATUSES or not state.executions:
+        return f"fallback: {target.title} ({goes_on}); not needed so far"
+    return f"fallback: {target.title} ({goes_on}); not needed: the node did not fail"

@@ -14,7 +14,7 @@ import pytest
 
 from run_inspector.expressions import MISSING, config_references, format_reference, references_in, resolve
 from run_inspector.findings import Finding, Kind, compute_findings
-from run_inspector.graph import RunGraph
+from run_inspector.graph import FailureOutcome, RunGraph
 from run_inspector.render_json import dumps, summary_dict
 from run_inspector.render_text import print_run
 
@@ -70,7 +70,7 @@ def test_wrong_path_finding_in_print() -> None:
     graph = graph_of(fixture_bytes("findings_wrong_path.json"))
     text = printed(graph, compute_findings(graph))
     section = text[text.index("Findings (4)") :]
-    assert "✖ Qualified?: took `no` on a missing value" in section
+    assert "✖ Qualified? · is_qualified: took `no` on a missing value" in section
     assert "`nodes.qualify.qualified`" in section
     assert "fix: agent output sits under `.answer`: use `nodes.qualify.answer.qualified`" in section
 
@@ -169,7 +169,9 @@ def test_branch_result_also_for_a_filter_that_stopped_on_a_missing_value() -> No
     assert branch[0].fix == "there is no `emial`; the closest key is `email`: use `nodes.start.email`"
 
 
-def test_failed_node_without_fallback_and_degraded_node() -> None:
+def test_failed_node_without_fallback_and_an_error_run_is_never_called_degraded() -> None:
+    """The run ended in error: the failure its fallback handled is said as it was (the run went
+    on), but never "degraded"; the failure that stopped it is the error."""
     failed = of_kind(findings_of(fixture_bytes("failed_run.json")), Kind.FAILED_NODE)
     assert [(f.severity, f.node_slug) for f in failed] == [
         ("error", "sync_crm"),
@@ -177,24 +179,91 @@ def test_failed_node_without_fallback_and_degraded_node() -> None:
     ]
     assert failed[0].message == "failed with no fallback: the run failed here"
     assert failed[0].detail is not None and failed[0].detail.startswith("HubSpot 400")
-    assert "took over (success) and the run went on: degraded" in failed[1].message
+    assert failed[1].message == (
+        "failed; the fallback Tell the owner on Slack took over (success) and the run went on; "
+        "the run ended error"
+    )
+    assert "degraded" not in failed[1].message
 
 
-def test_failed_node_whose_fallback_ran_but_does_not_let_the_run_go_on() -> None:
+def test_a_fallback_that_took_over_in_a_run_that_succeeded_is_degraded() -> None:
     data = fixture_data("failed_run.json")
+    data["run"]["status"] = "success"
+    data["run"]["errorMessage"] = None
+    sync = next(e for e in data["run"]["executions"] if e["nodeSlug"] == "sync_crm")
+    sync["status"], sync["errorMessage"] = "success", None
+    graph = graph_of(data)
+    [enrich] = of_kind(compute_findings(graph), Kind.FAILED_NODE)
+    assert graph.summary.verdict == "degraded"
+    assert enrich.message.endswith("took over (success) and the run went on: degraded")
+
+
+def stopped_after(data: dict[str, Any], slug: str) -> dict[str, Any]:
+    """The run as if it had stopped right after `slug` ran: no later node has executions."""
+    run = data["run"]
+    last = max(e["finishedAt"] for e in run["executions"] if e["nodeSlug"] == slug)
+    run["executions"] = [e for e in run["executions"] if e["startedAt"] <= last]
+    return data
+
+
+def test_failed_node_whose_fallback_ran_and_the_run_stopped() -> None:
+    data = stopped_after(fixture_data("failed_run.json"), "notify_owner")
     next(n for n in data["run"]["nodes"] if n["slug"] == "enrich_company")["fallbackOnFailure"] = False
-    enrich = [f for f in of_kind(findings_of(data), Kind.FAILED_NODE) if f.node_slug == "enrich_company"]
-    assert [f.severity for f in enrich] == ["error"]
-    assert "fallbackOnFailure is off" in enrich[0].message
+    [enrich] = [f for f in of_kind(findings_of(data), Kind.FAILED_NODE) if f.node_slug == "enrich_company"]
+    assert enrich.severity == "error"
+    assert enrich.message == (
+        "failed; the fallback Tell the owner on Slack ran (success), fallbackOnFailure is off, "
+        "and the run stopped here"
+    )
+    assert enrich.fix == "turn on fallbackOnFailure if the run should go on after the fallback"
 
 
 def test_failed_node_whose_fallback_did_not_run() -> None:
-    data = fixture_data("failed_run.json")
+    data = stopped_after(fixture_data("failed_run.json"), "enrich_company")
     data["run"]["executions"] = [e for e in data["run"]["executions"] if e["nodeSlug"] != "notify_owner"]
     enrich = [f for f in of_kind(findings_of(data), Kind.FAILED_NODE) if f.node_slug == "enrich_company"]
     assert [(f.severity, f.message) for f in enrich] == [
         ("error", "failed and its fallback Tell the owner on Slack did not run: the run failed here")
     ]
+
+
+def test_the_run_went_on_although_the_fallback_did_not_run_said_from_the_evidence() -> None:
+    """The next node ran after the failure: the run went on, whatever the graph's fallback
+    promised; how that is known is said (inferred from the times)."""
+    data = fixture_data("failed_run.json")
+    data["run"]["executions"] = [e for e in data["run"]["executions"] if e["nodeSlug"] != "notify_owner"]
+    [enrich] = [f for f in of_kind(findings_of(data), Kind.FAILED_NODE) if f.node_slug == "enrich_company"]
+    assert enrich.severity == "warning"
+    assert enrich.message == (
+        "failed; its fallback Tell the owner on Slack did not run, and the run went on to Qualify lead "
+        "(fallbackOnFailure) (inferred: Qualify lead ran after it)"
+    )
+
+
+def test_fallback_on_failure_without_a_fallback_child_goes_on_to_the_next_node() -> None:
+    """`fallbackOnFailure` and no fallback child: the failed execution names the next node, which
+    ran. Not "failed with no fallback: the run failed here"."""
+    graph = graph_of(fixture_bytes("cargo/fallback_without_child_run.json"))
+    [enrich] = of_kind(compute_findings(graph), Kind.FAILED_NODE)
+    assert enrich.severity == "warning"
+    assert enrich.message == (
+        "failed, and the run went on to Score the lead (fallbackOnFailure) "
+        "(its execution names Score the lead as the next node)"
+    )
+    score = next(uuid for uuid, state in graph.states.items() if state.slug == "score_lead")
+    assert graph.states[enrich.node_uuid or ""].outcome == FailureOutcome(None, score, "next node")
+    assert graph.summary.status == "success" and graph.summary.verdict == "degraded"
+
+
+def test_an_error_run_whose_fallback_ran_stopped_there() -> None:
+    graph = graph_of(fixture_bytes("cargo/error_run_with_fallback_run.json"))
+    [sync] = of_kind(compute_findings(graph), Kind.FAILED_NODE)
+    assert sync.severity == "error"
+    assert sync.message == (
+        "failed; the fallback Tell the owner on Slack ran (success), fallbackOnFailure is off, "
+        "and the run stopped here"
+    )
+    assert graph.summary.verdict == "failed"
 
 
 def test_run_failed_with_no_failed_node() -> None:

@@ -86,7 +86,7 @@ async def test_first_screen_of_a_failed_run_shows_the_failing_node_and_its_error
         assert "26s" in header and "9 cr" in header
         # The path to the failing node is open, the whole (small) tree too.
         assert app.run_tree.node_for("e:n-branch:route:0") is not None
-        assert "✖ Sync to HubSpot  connector/upsert_contact  1 cr" in tree_lines(app)
+        assert "✖ Sync to HubSpot · sync_crm  connector/upsert_contact  1 cr" in tree_lines(app)
 
 
 async def test_the_first_screen_has_its_pane_filled_in_when_the_run_shows(failed_source: FileSource) -> None:
@@ -166,9 +166,9 @@ async def test_the_tree_has_the_print_structure_and_edge_labels(failed_source: F
         lines = tree_lines(app)
         assert lines[:4] == [
             "✔ Start  native/start",
-            "✖ Enrich company  connector/enrich_company  ×2  2 cr  ↯ fallback",
+            "✖ Enrich company  connector/enrich_company  attempt 2 of 2  2 cr  ↯ fallback",
             "↯ [on failure (run goes on)]  ← taken",
-            "✔ Tell the owner on Slack  connector/send_message  1 cr",
+            "✔ Tell the owner on Slack · notify_owner  connector/send_message  1 cr",
         ]
         assert "↪ ✔ Qualify lead  (shown below)" in lines
         assert "[yes]  ← taken" in lines and "[no]  (not taken)" in lines
@@ -249,10 +249,10 @@ async def test_f_shows_only_failed_nodes_and_their_ancestors(failed_source: File
         await ready(pilot)
         await pilot.press("f")
         assert tree_lines(app) == [
-            "✖ Enrich company  connector/enrich_company  ×2  2 cr  ↯ fallback",
-            "✔ Qualified?  native/branch",
+            "✖ Enrich company  connector/enrich_company  attempt 2 of 2  2 cr  ↯ fallback",
+            "✔ Qualified? · is_qualified  native/branch",
             "[yes]  ← taken",
-            "✖ Sync to HubSpot  connector/upsert_contact  1 cr",
+            "✖ Sync to HubSpot · sync_crm  connector/upsert_contact  1 cr",
         ]
         assert cursor_key(app) == "n:n-sync"
         assert "failed nodes and their ancestors only" in text_of(app, "#tree-mode")
@@ -401,7 +401,7 @@ async def test_executions_pane_shows_child_index_next_node_and_child_run(failed_
         await pilot.press("2")
         await go_to(pilot, "n:n-branch")
         table = app.main.query_one(ExecutionTable)
-        assert [str(c) for c in table.get_row_at(0)][6:8] == ["0 yes", "For each contact"]
+        assert [str(c) for c in table.get_row_at(0)][6:8] == ["yes", "For each contact"]
         await go_to(pilot, "n:n-loop")
         assert [str(table.get_row_at(i)[8]) for i in range(3)] == [
             "run-child-1",

@@ -83,7 +83,7 @@ async def test_the_wrong_path_finding_names_the_path_and_the_fix_and_goes_to_its
         texts = listed_text(app)
         assert len(texts) == 4
         first = texts[0]
-        assert first.startswith("✖ Qualified?  branch-result")
+        assert first.startswith("✖ Qualified? · is_qualified  branch-result")
         assert "reads `nodes.qualify.qualified`, a path that does not exist" in first
         assert "fix: agent output sits under `.answer`: use `nodes.qualify.answer.qualified`" in first
         assert 'computed config: {"condition": null}' in first
@@ -114,7 +114,7 @@ async def test_a_failed_run_keeps_its_first_screen_and_lists_its_findings(failed
         await pilot.press("7")
         assert app.main.query_one(TabbedContent).active == "findings"
         texts = listed_text(app)
-        assert texts[0].startswith("✖ Sync to HubSpot  failed-node")
+        assert texts[0].startswith("✖ Sync to HubSpot · sync_crm  failed-node")
         assert "[/] has an invalid value [bold]lead[/bold]" in texts[0]  # API text, literally
 
 
@@ -217,7 +217,7 @@ async def test_w_on_a_node_with_a_fallback_says_what_the_fallback_did(failed_sou
         text = why_text(app)
         assert "Why ✖ Enrich company" in text
         assert (
-            "the fallback Tell the owner on Slack took over (success) and the run went on: the run is degraded"
+            "failed; the fallback Tell the owner on Slack took over (success) and the run went on; the run ended error"
             in text
         )
 
@@ -231,7 +231,7 @@ async def test_hostile_text_in_findings_and_the_why_view_stays_text() -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         first = listed_text(app)[0]
-        assert first.startswith(f"✖ {click} [bold]b  branch-result")
+        assert first.startswith(f"✖ {click} [bold]b · is_qualified  branch-result")
         assert f"in the output of {click}" in first
         await pilot.click(FindingsList, offset=(4, 1))
         await pilot.press("w")

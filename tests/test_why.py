@@ -29,7 +29,7 @@ def test_failed_run_explains_the_node_that_stopped_it() -> None:
     assert report.path_complete
     assert report.error is not None and report.error.startswith('HubSpot 400: Property "lifecyclestage"')
     assert report.resolved_input == {"email": ["ann@acme.com", "bob@acme.com", "cy@acme.com"]}
-    assert report.fallback is None
+    assert report.fallback == "failed with no fallback: the run failed here"
     assert [f.kind for f in report.findings] == [Kind.FAILED_NODE]
 
 
@@ -57,18 +57,33 @@ def test_upstream_reads_show_the_values_the_expressions_found() -> None:
 
 
 def test_fallback_that_took_over() -> None:
+    """The run ended in error later on: what the fallback did is said, never "degraded"."""
     report = explain(graph_of(fixture_bytes("failed_run.json")), "n-enrich")
     assert report.fallback == (
-        "the fallback Tell the owner on Slack took over (success) and the run went on: the run is degraded"
+        "failed; the fallback Tell the owner on Slack took over (success) and the run went on; the run ended error"
     )
     assert report.error == "Clearbit timed out after 3000 ms"
 
 
 def test_fallback_that_did_not_run() -> None:
     data = fixture_data("failed_run.json")
-    data["run"]["executions"] = [e for e in data["run"]["executions"] if e["nodeSlug"] != "notify_owner"]
+    run = data["run"]
+    run["executions"] = [e for e in run["executions"] if e["nodeSlug"] in ("start", "enrich_company")]
     report = explain(graph_of(data), "n-enrich")
-    assert report.fallback == "the fallback Tell the owner on Slack did not run: the run failed here"
+    assert (
+        report.fallback == "failed and its fallback Tell the owner on Slack did not run: the run failed here"
+    )
+
+
+def test_a_fallback_not_needed() -> None:
+    data = fixture_data("failed_run.json")
+    for execution in data["run"]["executions"]:
+        if execution["nodeSlug"] == "enrich_company":
+            execution["status"], execution["errorMessage"] = "success", None
+    report = explain(graph_of(data), "n-enrich")
+    assert report.fallback == (
+        "fallback: Tell the owner on Slack (the run goes on after it); not needed: the node did not fail"
+    )
 
 
 def test_wrong_path_run_explains_the_branch_that_read_a_missing_value() -> None:

@@ -26,9 +26,11 @@ NARROW_HEADER = 100
 
 
 class RunHeader(Static):
-    def __init__(self, source_description: str, *, id: str | None = None) -> None:
+    def __init__(self, source_description: str, *, live: bool = True, id: str | None = None) -> None:
         super().__init__(Text("loading…"), markup=False, id=id)
         self.source_description = source_description
+        self.live = live
+        """False for a saved file: a run that had not ended is shown as of its last update."""
         self.fetch_uuid = ""
         self.graph: RunGraph | None = None
         self.findings: list[Finding] = []
@@ -72,7 +74,7 @@ class RunHeader(Static):
         """Once a second: the elapsed time of a running run, the countdown of a retry."""
         graph, status = self.graph, self.status
         counting = status is not None and status.retry_in is not None
-        if counting or (graph is not None and graph.summary.status not in TERMINAL_STATUSES):
+        if counting or (self.live and graph is not None and graph.summary.status not in TERMINAL_STATUSES):
             self.redraw()
 
     def redraw(self) -> None:
@@ -83,10 +85,11 @@ class RunHeader(Static):
         else:
             summary = graph.summary
             elapsed = summary.elapsed
-            if summary.status not in TERMINAL_STATUSES and summary.created_at is not None:
+            if self.live and summary.status not in TERMINAL_STATUSES and summary.created_at is not None:
                 elapsed = max((datetime.now(UTC) - summary.created_at).total_seconds(), 0.0)
             text = header_text(
                 graph,
+                live=self.live,
                 elapsed=elapsed,
                 poll=self.poll_text(),
                 crumbs=self.crumbs,
@@ -169,6 +172,7 @@ def _short_id(value: str, narrow: bool) -> str:
 def header_text(
     graph: RunGraph,
     *,
+    live: bool = True,
     elapsed: float | None,
     poll: Text,
     crumbs: Text | None,
@@ -201,7 +205,10 @@ def header_text(
         text.append(_short_id(one_line(run.parent_uuid, 60), narrow))
     text.append("\n")
     running = summary.finished_at is None and summary.status not in TERMINAL_STATUSES
-    finish = "now" if running else _finish_time(summary.created_at, summary.finished_at)
+    if running:
+        finish = "now" if live else f"{_finish_time(summary.created_at, graph.run.updated_at)} (a snapshot)"
+    else:
+        finish = _finish_time(summary.created_at, summary.finished_at)
     start = fmt_time(summary.created_at)
     # "2026-11-20 09:00:00 → 09:00:26 UTC": one UTC is enough on the same day.
     text.append(start.removesuffix(" UTC") if finish.endswith(" UTC") and len(finish) < 15 else start)

@@ -15,15 +15,17 @@ from rich.text import Text
 
 from ..expressions import MISSING
 from ..findings import Finding
-from ..graph import NodeState, RunGraph, duration_between
+from ..graph import EdgeKind, NodeState, RunGraph, duration_between
 from ..layout import ItemKind, TreeItem
 from ..models import Execution
 from ..present import (
     EDGE_STYLE,
     FINDING_DETAIL_LINES,
     TITLE_LIMIT,
+    edge_text,
     fmt_credits,
     fmt_duration,
+    node_name,
     severity_look,
     status_look,
 )
@@ -118,13 +120,20 @@ def status_cell(status: str | None) -> Text:
     return Text(f"{look.glyph} {look.word}", style=look.style)
 
 
+def execution_way(state: NodeState, execution: Execution) -> str:
+    """The way the execution went on: the words of the edge it took (`yes`, a route's name,
+    `next`, `on failure (…)`), from the child index it recorded, else from its next node."""
+    for edge in state.edges:
+        if execution.node_child_index is not None and edge.kind is not EdgeKind.FALLBACK:
+            if edge.index == execution.node_child_index:
+                return edge_text(edge)
+        elif execution.next_node_uuid is not None and edge.target == execution.next_node_uuid:
+            return edge_text(edge)
+    return ""
+
+
 def execution_cells(graph: RunGraph, state: NodeState, number: int, execution: Execution) -> list[Text]:
-    child_index = Text()
-    if execution.node_child_index is not None:
-        child_index.append(str(execution.node_child_index))
-        for edge in state.edges:
-            if edge.index == execution.node_child_index and edge.label:
-                child_index.append(f" {one_line(edge.label, 20)}", style="magenta")
+    way = Text(one_line(execution_way(state, execution), 24), style="magenta")
     next_state = graph.states.get(execution.next_node_uuid or "")
     next_node = (
         one_line(next_state.title, 30)
@@ -139,9 +148,16 @@ def execution_cells(graph: RunGraph, state: NodeState, number: int, execution: E
         Text(fmt_duration(duration_between(execution.started_at, execution.finished_at))),
         Text(fmt_credits(execution.credits_used_count or 0.0)),
         Text(one_line(execution.title or "", 32)),
-        child_index,
+        way,
         Text(next_node),
-        Text(one_line(execution.node_run_uuid or "", 60), style="cyan"),
+        Text(
+            one_line(execution.node_run_uuid, 60)
+            if execution.node_run_uuid
+            else f"batch {one_line(execution.node_batch_uuid, 60)}"
+            if execution.node_batch_uuid
+            else "",
+            style="cyan",
+        ),
     ]
 
 
@@ -198,7 +214,7 @@ def finding_parts(graph: RunGraph, finding: Finding) -> tuple[Text, Text]:
     state = graph.states.get(finding.node_uuid or "")
     head = Text()
     head.append(f"{look.glyph} ", style=look.style)
-    head.append(one_line(state.title, TITLE_LIMIT) if state is not None else "the run", style="bold")
+    head.append(node_name(state) if state is not None else "the run", style="bold")
     head.append(f"  {one_line(finding.kind, 30)}", style="dim")
     body = Text()
     body.append(one_line(finding.message, 400), style=look.style if finding.severity == "error" else "")
@@ -310,7 +326,7 @@ def why_text(graph: RunGraph, report: WhyReport) -> Text:
             text.append(one_line(read.note, 300), style="yellow" if read.value is MISSING else "dim")
         text.append("\n")
 
-    _section(text, "Fallback")
+    _section(text, "What happened next" if state is not None and state.failed else "Fallback")
     text.append(
         one_line(report.fallback, 300) if report.fallback else "none", style="" if report.fallback else "dim"
     )

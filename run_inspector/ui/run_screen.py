@@ -57,7 +57,7 @@ class RunScreen(Screen[object]):
         self._shown = False
 
     def compose(self) -> ComposeResult:
-        yield RunHeader(self.description, id="header")
+        yield RunHeader(self.description, live=self.live, id="header")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static(Text(""), markup=False, id="message")

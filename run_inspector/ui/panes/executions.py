@@ -24,7 +24,7 @@ class ExecutionTable(DataTable[Text]):
         Binding("k", "cursor_up", "Up", show=False),
     ]
 
-    COLUMNS = ("#", "status", "started", "took", "credits", "title", "child", "next node", "child run")
+    COLUMNS = ("#", "status", "started", "took", "credits", "title", "way", "next node", "child run")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
