@@ -77,9 +77,9 @@ def test_fallback_that_did_not_run() -> None:
 
 def test_a_fallback_not_needed() -> None:
     data = fixture_data("failed_run.json")
-    for execution in data["run"]["executions"]:
-        if execution["nodeSlug"] == "enrich_company":
-            execution["status"], execution["errorMessage"] = "success", None
+    for step in data["run"]["executions"]:
+        if step["nodeSlug"] == "enrich_company":
+            step["status"], step["errorMessage"] = "success", None
     report = explain(graph_of(data), "n-enrich")
     assert report.fallback == (
         "fallback: Tell the owner on Slack (the run goes on after it); not needed: the node did not fail"
