@@ -213,8 +213,10 @@ def main(
         args = build_parser().parse_args(argv)
         if args.exit_status and not (args.print_ or args.json or args.watch):
             raise UsageError("--exit-status works with --print, --json or --watch")
-        if args.interval is not None and not args.interval > 0:
-            raise UsageError("--interval must be a positive number of seconds")
+        if args.interval is not None:
+            from .config import check_interval
+
+            check_interval(args.interval)  # for every source: the demo's `inf` used to hang
         source = _make_source(args, environ, err)
         if args.print_ or args.json:
             return _one_shot(args, source, out)

@@ -215,6 +215,7 @@ def check_api_url(url: str) -> str:
         parts = urlsplit(text)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a bad port
+        _parsed_by_httpx(text)
     except ValueError as exc:
         raise ConfigError(f"the API URL is not valid: {exc}", f"e.g. {DEFAULT_API_URL}") from None
     scheme = parts.scheme.lower()
@@ -235,9 +236,25 @@ def check_api_url(url: str) -> str:
     return scheme + text[len(parts.scheme) :]
 
 
+def _parsed_by_httpx(url: str) -> None:
+    """Raise ValueError when httpx, which sends the request, cannot read `url`: urllib and httpx
+    disagree on some (`http://[::1]./v1` has no port for one, a bad one for the other), and a URL
+    that passed these checks then failed in the client as an internal error."""
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(str(exc)) from None
+
+
 def is_loopback_host(host: str) -> bool:
-    """True for 'localhost', 127.0.0.0/8 and ::1 (also written as an IPv4-mapped IPv6 address)."""
-    host = host.strip("[]").lower().rstrip(".")
+    """True for 'localhost', 127.0.0.0/8 and ::1 (also written as an IPv4-mapped IPv6 address).
+
+    Only these literal forms: `localhost.` and `127.0.0.1.` (a trailing dot) are names that go
+    to DNS (a resolver's search domains and a hostile zone can answer them), not loopback.
+    """
+    host = host.strip("[]").lower()
     if host == "localhost":
         return True
     try:
@@ -261,6 +278,7 @@ def check_workspace(workspace: str) -> str:
 
 
 def check_interval(interval: float) -> float:
+    """The poll interval, for every source (the API, a file, the demo): finite and positive."""
     if not math.isfinite(interval) or interval <= 0:
         raise ConfigError("--interval must be a positive number of seconds", "e.g. --interval 2")
     return float(interval)

@@ -375,3 +375,17 @@ def test_a_short_token_is_not_searched_for_and_does_not_mangle_the_run(capture: 
     with raw_server(answer(401, b'{"errorMessage": "Invalid token"}')) as server:
         _, _, err = invoke(capture, [RUN, "--print", "--api-url", server.url], {"CARGO_API_TOKEN": "t"})
     assert "Invalid token" in err
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1./v1", "http://localhost./v1", "http://LOCALHOST./v1", "http://[::1]./v1"]
+)
+def test_a_loopback_name_with_a_trailing_dot_is_not_loopback(
+    capture: Capture, no_connection: list[str], url: str
+) -> None:
+    """`localhost.` and `127.0.0.1.` are names for DNS (search domains, a hostile zone), not the
+    loopback address: the token is not sent to them over plain http, and nothing is resolved."""
+    code, out, err = invoke(capture, [RUN, "--print", "--api-url", url], {"CARGO_API_TOKEN": SENTINEL})
+    assert (code, out) == (2, "")
+    assert "refusing to send the token over plain http" in err or "not valid" in err
+    assert no_connection == []
