@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, AnyStr
 from urllib.parse import quote
 
 import httpx
@@ -67,6 +67,20 @@ _MIN_HIDDEN_LENGTH = 8
 """A token shorter than this is not searched for in what the server sends: it would match
 ordinary text ('t' in every word) and mangle the run, and a real token is far longer."""
 _DEADLINE_AT: ContextVar[float | None] = ContextVar("run_inspector_fetch_deadline", default=None)
+_HIDDEN = "<hidden>"
+_NAMED_ENTITIES = {
+    "&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos", "/": "sol", "+": "plus",
+    "=": "equals", "!": "excl", "#": "num", "$": "dollar", "%": "percnt", "(": "lpar",
+    ")": "rpar", "*": "ast", ",": "comma", ".": "period", ":": "colon", ";": "semi",
+    "?": "quest", "@": "commat", "[": "lsqb", "\\": "bsol", "]": "rsqb", "^": "Hat",
+    "_": "lowbar", "`": "grave", "{": "lcub", "|": "verbar", "}": "rcub",
+}  # fmt: skip
+"""HTML5 names of the printable ASCII characters a token can hold, besides letters and digits."""
+_ECHO_REACH = 40
+"""Characters one token character can take once encoded (`&amp;amp;amp;#x0002f;` and a few
+backslashes): the most `_TokenEchoes` reads on each side of a fragment it found."""
+_UNTOUCHED_RUN = re.compile(r"[A-Za-z0-9._-]+")
+"""Characters that no encoder a server could echo with (JSON, URL, HTML) ever rewrites."""
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -96,6 +110,92 @@ def run_path(run_uuid: str) -> str:
     if not run_uuid or run_uuid.strip() != run_uuid:
         raise UsageError("the run id is empty or has surrounding spaces", "pass a run uuid")
     return "orchestration/runs/" + quote(run_uuid, safe="").replace(".", "%2E")
+
+
+def _char_echoes(char: str) -> str:
+    """A regex for one character of the token as a server could echo it.
+
+    As it is, JSON-escaped (`\\/`, `\\u002f` in either case, with the backslashes doubled by an
+    echo inside a JSON string), percent-encoded (`%2F`, `%252F`), an HTML character reference
+    (`&#47;`, `&#x2F;`, `&sol;`, `&amp;#47;`); a `+` also as a space or `%20` (a form decoder).
+    Repetitions are bounded, so a match is at most `_ECHO_REACH` characters a token character.
+    """
+    code = ord(char)
+    hex_ = f"{code:02x}"
+    forms = [
+        rf"\\u00{hex_}",
+        rf"%(?:25){{0,3}}{hex_}",
+        rf"&(?:amp;){{0,3}}#(?:0{{0,4}}{code}|x0{{0,4}}{hex_});?",
+    ]
+    if char in _NAMED_ENTITIES:
+        forms.append(rf"&(?:amp;){{0,3}}{_NAMED_ENTITIES[char]};")
+    if char == "+":
+        forms += [" ", "%(?:25){0,3}20"]
+    return rf"\\{{0,8}}(?:{re.escape(char)}|(?i:{'|'.join(forms)}))"
+
+
+class _TokenEchoes:
+    """Finds the token in what a server sends back, in every encoding it could plausibly use.
+
+    A server or proxy that echoes the token rarely echoes it raw: PHP's `json_encode` writes `/`
+    as `\\/`, Go's writes `&` and `<` as `\\u0026` and `\\u003c`, an error page percent-encodes
+    it or writes HTML entities, and a base64 token is full of `/`, `+` and `=`. One compiled
+    pattern matches any mix of those encodings, character by character.
+
+    Cheap on a big body: the longest run of the token's letters, digits, `.`, `_` and `-` (which
+    none of those encodings rewrites) is looked for first with `find`; the pattern then runs only
+    around each place it is found. A token without such a run of 4 or more is looked for with
+    the pattern over the whole text. The repr shows nothing of the token.
+    """
+
+    __slots__ = ("_fragment_bytes", "_fragment_text", "_pattern_bytes", "_pattern_text", "_reach")
+    _pattern_text: re.Pattern[str]
+    _pattern_bytes: re.Pattern[bytes]
+    _fragment_text: str | None
+    _fragment_bytes: bytes | None
+    _reach: int
+
+    def __init__(self, token: Secret) -> None:
+        pattern = "".join(_char_echoes(char) for char in token.reveal())
+        self._pattern_text = re.compile(pattern)
+        self._pattern_bytes = re.compile(pattern.encode())
+        runs = sorted(_UNTOUCHED_RUN.findall(token.reveal()), key=len)
+        self._fragment_text = runs[-1] if runs and len(runs[-1]) >= 4 else None
+        self._fragment_bytes = self._fragment_text.encode() if self._fragment_text else None
+        self._reach = _ECHO_REACH * len(token.reveal())
+
+    def __repr__(self) -> str:
+        return "<token echoes>"
+
+    def hide_in_bytes(self, body: bytes) -> bytes:
+        return _hide(body, self._pattern_bytes, self._fragment_bytes, _HIDDEN.encode(), self._reach)
+
+    def hide_in_text(self, text: str) -> str:
+        return _hide(text, self._pattern_text, self._fragment_text, _HIDDEN, self._reach)
+
+
+def _hide(value: AnyStr, pattern: re.Pattern[AnyStr], fragment: AnyStr | None, hidden: AnyStr, reach: int) -> AnyStr:
+    """`pattern` replaced by `hidden` in `value`, looking only within `reach` of each `fragment`."""
+    if fragment is None:
+        return pattern.sub(hidden, value)
+    at = value.find(fragment)
+    if at < 0:
+        return value
+    windows: list[list[int]] = []
+    while at >= 0:
+        start, end = max(at - reach, 0), min(at + len(fragment) + reach, len(value))
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+        at = value.find(fragment, at + 1)
+    pieces: list[AnyStr] = []
+    done = 0
+    for start, end in windows:
+        pieces += [value[done:start], pattern.sub(hidden, value[start:end])]
+        done = end
+    pieces.append(value[done:])
+    return value[:0].join(pieces)
 
 
 class _StopRetrying(Exception):
@@ -227,6 +327,9 @@ class CargoClient:
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.deadline = deadline
         self._token = token
+        self._echoes = (
+            _TokenEchoes(token) if token is not None and len(token.reveal()) >= _MIN_HIDDEN_LENGTH else None
+        )
         retry = _CargoRetry(
             total=retries,
             allowed_methods=["GET"],
@@ -286,16 +389,7 @@ class CargoClient:
 
     def _without_token(self, body: bytes) -> bytes:
         """The body with the token replaced, should a server or proxy send it back (an echo)."""
-        token = self._token_to_hide()
-        if token is None:
-            return body
-        body = body.replace(token.reveal().encode(), b"<hidden>")
-        return body.replace(json.dumps(token.reveal())[1:-1].encode(), b"<hidden>")  # as JSON writes it
-
-    def _token_to_hide(self) -> Secret | None:
-        """The token, when it is long enough to look for (see `_MIN_HIDDEN_LENGTH`)."""
-        token = self._token
-        return token if token is not None and len(token.reveal()) >= _MIN_HIDDEN_LENGTH else None
+        return body if self._echoes is None else self._echoes.hide_in_bytes(body)
 
     async def _get(self, path: str) -> httpx.Response | Exception:
         loop = asyncio.get_running_loop()
@@ -415,7 +509,6 @@ class CargoClient:
         text = data.get("errorMessage") or data.get("reason")
         if not isinstance(text, str) or not text.strip():
             return ""
-        token = self._token_to_hide()
-        if token is not None:
-            text = text.replace(token.reveal(), "<hidden>")
+        if self._echoes is not None:
+            text = self._echoes.hide_in_text(text)
         return one_line(text.strip(), _MAX_API_MESSAGE)
