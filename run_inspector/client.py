@@ -82,6 +82,9 @@ backslashes): the most `_TokenEchoes` reads on each side of a fragment it found.
 _UNTOUCHED_RUN = re.compile(r"[A-Za-z0-9._-]+")
 """Characters that no encoder a server could echo with (JSON, URL, HTML) ever rewrites."""
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MAX_RETRY_AFTER = 86_400.0
+"""A longer `Retry-After` is read as a day: the poller caps its wait far below anyway, and a
+number is then always finite and short enough to print."""
 
 
 async def _sleep(seconds: float) -> None:
@@ -95,14 +98,14 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     text = value.strip()
     if _NUMBER.fullmatch(text):
-        return float(text)
+        return min(float(text), _MAX_RETRY_AFTER)  # 400 digits are `inf` as a float
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), _MAX_RETRY_AFTER)
 
 
 def run_path(run_uuid: str) -> str:
@@ -207,7 +210,11 @@ class _StopRetrying(Exception):
 
 
 class _CargoRetry(Retry):
-    """`Retry` that honours `Retry-After` fully or not at all, and respects the fetch deadline."""
+    """`Retry` that honours `Retry-After` fully or not at all, and respects the fetch deadline.
+
+    A `Retry-After` shorter than the floor is raised to it: the shortest back-off this client
+    waits on its own (`backoff` with full jitter), and `RateLimitedError.min_wait` after a 429.
+    """
 
     def backoff_strategy(self) -> float:
         if self.backoff_factor == 0:
@@ -217,14 +224,18 @@ class _CargoRetry(Retry):
         backoff *= random.uniform(1 - self.backoff_jitter, 1)
         return min(backoff, self.max_backoff_wait)
 
+    def _floor(self, response: httpx.Response) -> float:
+        floor: float = self.backoff_factor * (1 - self.backoff_jitter)
+        return max(floor, RateLimitedError.min_wait) if response.status_code == 429 else floor
+
     async def asleep(self, response: httpx.Response | Exception) -> None:
         delay = self.backoff_strategy()
         if isinstance(response, httpx.Response) and self.respect_retry_after_header:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if retry_after is not None and retry_after > self.max_backoff_wait:
                 raise _StopRetrying(response)
-            if retry_after:
-                delay = retry_after
+            if retry_after is not None:
+                delay = max(retry_after, self._floor(response))
         deadline_at = _DEADLINE_AT.get()
         if deadline_at is not None and asyncio.get_running_loop().time() + delay >= deadline_at:
             # Waiting would overrun the deadline: report what happened rather than a timeout.

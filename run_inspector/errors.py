@@ -49,6 +49,9 @@ class NotFoundError(FetchError):
 
 class RateLimitedError(FetchError):
     retryable = True
+    min_wait = 1.0
+    """Seconds to wait at least before asking again, whatever `Retry-After` says (`0`, `0.001`
+    or a date in the past made a poller ask thousands of times in ten seconds)."""
 
     def __init__(
         self,

@@ -111,19 +111,28 @@ def _utcnow() -> datetime:
 
 @dataclass
 class Backoff:
-    """Exponential back-off with jitter, capped; a server's Retry-After wins."""
+    """Exponential back-off with jitter, capped; a server's Retry-After wins, down to a floor.
+
+    Never less than `floor` (the poller sets its poll interval), nor than
+    `RateLimitedError.min_wait` after a 429: a `Retry-After: 0` made the TUI ask 2,123 times in
+    10 s.
+    """
 
     base: float = 2.0
     cap: float = 60.0
     failures: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    floor: float = 0.0
 
     def next_delay(self, error: FetchError) -> float:
         self.failures += 1
-        if isinstance(error, RateLimitedError) and error.retry_after is not None:
-            return float(min(max(error.retry_after, 0.0), self.cap * 5))
+        floor = self.floor
+        if isinstance(error, RateLimitedError):
+            floor = max(floor, error.min_wait)
+            if error.retry_after is not None:
+                return max(float(min(error.retry_after, self.cap * 5)), floor)
         delay: float = min(self.base * 2.0 ** (self.failures - 1), self.cap)
-        return delay * (0.75 + 0.5 * self.rng.random())
+        return max(delay * (0.75 + 0.5 * self.rng.random()), floor)
 
     def reset(self) -> None:
         self.failures = 0
@@ -157,6 +166,7 @@ class Poller:
         self._sleep = sleep
         self._now = now
         self.backoff = backoff or Backoff(base=max(self.interval, 1.0))
+        self.backoff.floor = max(self.backoff.floor, self.interval)
         self.not_found_limit = not_found_limit
         """A run just created may 404 for a moment: keep asking this many times."""
         self.error_limit = error_limit

@@ -246,3 +246,38 @@ async def test_a_snapshot_leaves_the_run_out_of_the_cycle_collector() -> None:
     poller, _, _ = make(ScriptedSource(body("running", "success", "running")), FakeClock(), freeze=False)
     await poller.poll_once()
     assert gc.get_freeze_count() == 0
+
+
+# -- floors under every wait (issue 14) ----------------------------------------------------------
+
+
+async def test_no_wait_is_shorter_than_the_interval_or_a_second_after_a_429() -> None:
+    """`Retry-After: 0` (or `0.001`, or a date in the past, read as 0) made the poller ask again
+    at once: 2,123 requests in 10 s in the TUI."""
+    source = ScriptedSource(
+        RateLimitedError("429", retry_after=0.0),
+        RateLimitedError("429", retry_after=0.001),
+        RateLimitedError("429"),
+        ServerError("503"),
+        body("success"),
+    )
+    clock = FakeClock()
+    poller = Poller(
+        source,
+        "run-1",
+        interval=1.5,
+        on_snapshot=lambda snapshot: None,
+        sleep=clock.sleep,
+        backoff=Backoff(base=0.001, cap=0.001),
+    )
+    await asyncio.wait_for(poller.run(), 5)
+    assert len(clock.sleeps) == 4 and min(clock.sleeps) >= 1.5
+    short = Poller(source, "run-1", interval=0.05, on_snapshot=lambda snapshot: None)
+    assert short.backoff.next_delay(RateLimitedError("429", retry_after=0.0)) >= RateLimitedError.min_wait
+    assert short.backoff.next_delay(ServerError("503")) >= 0.05
+
+
+def test_a_backoff_floor_holds_for_every_error() -> None:
+    backoff = Backoff(base=0.0, cap=0.0, floor=0.5)
+    for error in (ServerError("503"), RateLimitedError("429", retry_after=-1.0), NotFoundError("404")):
+        assert backoff.next_delay(error) >= 0.5
