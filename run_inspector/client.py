@@ -11,8 +11,10 @@ stock one does not fit a poller in three ways:
 - it sleeps with `asyncio.sleep` directly; here through `_sleep`, so tests can record waits.
 
 The wrapped transport reads the whole body inside the retry loop, so a connection reset
-mid-body is retried like a failed connection. Only connection errors, timeouts, 429, 502,
-503 and 504 are retried; never 401, 403 or 404.
+mid-body is retried like a failed connection; it decodes and counts it as it goes, so a body
+larger than `max_body` once decompressed (a gzip bomb, an endless chunked body) is refused
+after reading no more than that. Only connection errors, timeouts, 429, 502, 503 and 504 are
+retried; never 401, 403 or 404.
 
 The token lives in a `Secret`. It is put in the `Authorization` header inside the auth flow
 without being bound to a local variable (crash reports print frame locals), never goes in a
@@ -28,7 +30,8 @@ import json
 import random
 import re
 import urllib.request
-from collections.abc import Generator
+import zlib
+from collections.abc import AsyncIterator, Generator, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -40,8 +43,17 @@ import httpx
 from httpx_retries import Retry, RetryTransport
 
 from . import __version__
-from .config import ENV_TOKEN, ENV_WORKSPACE, Secret, check_api_url, check_workspace, is_loopback_host
+from .config import (
+    DEFAULT_MAX_BODY,
+    ENV_TOKEN,
+    ENV_WORKSPACE,
+    Secret,
+    check_api_url,
+    check_workspace,
+    is_loopback_host,
+)
 from .errors import (
+    BodyTooLargeError,
     ConfigError,
     FetchError,
     ForbiddenError,
@@ -61,6 +73,10 @@ RETRY_STATUSES = (429, 502, 503, 504)
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 """Connect 5 s; read, write and pool 15 s each. The whole fetch is bounded by `deadline`."""
 USER_AGENT = f"run-inspector/{__version__}"
+_ERROR_BODY_LIMIT = 64 * 1024
+"""An error answer (4xx, 5xx) is read for its message only: no more of it than this."""
+_PIECE = 64 * 1024
+"""Decoded bytes made at a time by a `gzip`/`deflate` layer."""
 
 _MAX_API_MESSAGE = 300
 _MIN_HIDDEN_LENGTH = 8
@@ -246,20 +262,135 @@ class _CargoRetry(Retry):
         self.elapsed_sleep += delay
 
 
-class _ReadWholeBody(httpx.AsyncBaseTransport):
-    """Reads the body inside the retry loop, so a reset mid-body is retried too."""
+class _Inflater:
+    """One `gzip` or `deflate` layer, decoding in pieces of at most `_PIECE` bytes.
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    httpx's own decoders inflate each network read whole: 64 KB of a gzip bomb became 64 MB at
+    once, before anything could count it. Here zlib's `max_length` bounds every output.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._raw = False  # deflate: a zlib stream, or (as some servers send it) raw deflate
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
+        self._started = False
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        try:
+            while True:
+                out = self._zlib.decompress(data, _PIECE)
+                self._started = True
+                if out:
+                    yield out
+                data = self._zlib.unconsumed_tail
+                if not data and len(out) < _PIECE:
+                    return
+        except zlib.error as exc:
+            if self._gzip or self._started or self._raw:
+                raise httpx.DecodingError(str(exc)) from None
+            self._raw = True
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            yield from self.pieces(data)
+
+    def flush(self) -> Iterator[bytes]:
+        yield from self.pieces(b"")
+        try:
+            rest = self._zlib.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc)) from None
+        if rest:
+            yield rest
+
+
+def _layers(response: httpx.Response) -> list[_Inflater]:
+    """The decoders for `Content-Encoding`, the last applied first; refuses one not known."""
+    layers: list[_Inflater] = []
+    for value in reversed(response.headers.get_list("content-encoding", split_commas=True)):
+        encoding = value.strip().lower()
+        if encoding in ("", "identity"):
+            continue
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise InvalidResponseError(
+                f"the response is compressed as {one_line(encoding, 40)!r}, which is not read here",
+                "check --api-url (a proxy may compress what the API sends; only gzip and deflate are asked for)",
+            )
+        layers.append(_Inflater(encoding))
+    return layers
+
+
+async def _read_bounded(response: httpx.Response, limit: int, *, cut: bool) -> bytes:
+    """The decoded body, counted as it is decoded: past `limit` bytes, `BodyTooLargeError`, or
+    (`cut`) the first `limit` bytes. What is held is never more than `limit` plus one piece."""
+    if response.is_stream_consumed:  # built in memory (a test's or the demo's transport): decoded
+        body = response.content
+        if len(body) > limit and not cut:
+            raise BodyTooLargeError("the response", limit)
+        return body[:limit]
+    layers = _layers(response)
+    kept: list[bytes] = []
+    size = 0
+
+    def through(layer_index: int, data: bytes) -> Iterator[bytes]:
+        if layer_index == len(layers):
+            yield data
+            return
+        for piece in layers[layer_index].pieces(data):
+            yield from through(layer_index + 1, piece)
+
+    def flushed(layer_index: int) -> Iterator[bytes]:
+        for piece in layers[layer_index].flush():
+            yield from through(layer_index + 1, piece)
+
+    async def raw() -> AsyncIterator[Iterator[bytes]]:
+        async for chunk in response.aiter_raw():
+            yield through(0, chunk)
+        for index in range(len(layers)):
+            yield flushed(index)
+
+    async for pieces in raw():
+        for piece in pieces:
+            size += len(piece)
+            if size > limit:
+                if not cut:
+                    raise BodyTooLargeError("the response", limit)
+                kept.append(piece[: len(piece) - (size - limit)])
+                return b"".join(kept)
+            kept.append(piece)
+    return b"".join(kept)
+
+
+class _ReadBoundedBody(httpx.AsyncBaseTransport):
+    """Reads and decodes the body inside the retry loop, counting decoded bytes as it goes.
+
+    Inside the loop, so a reset mid-body is retried like a failed connection. A successful
+    answer larger than `limit` once decoded raises `BodyTooLargeError` as soon as it gets there
+    (a 2 MB gzip bomb, an endless chunked body); an error answer is only read for its message,
+    so it is cut at `_ERROR_BODY_LIMIT`. The response handed on holds the decoded bytes.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
         self._inner = inner
+        self._limit = limit
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
+        ok = 200 <= response.status_code < 300
         try:
-            await response.aread()
-        except BaseException:
+            body = await _read_bounded(response, self._limit if ok else _ERROR_BODY_LIMIT, cut=not ok)
+        finally:
             await response.aclose()
-            raise
-        return response
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions=response.extensions,
+        )
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -326,6 +457,7 @@ class CargoClient:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         deadline: float = 30.0,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.api_url = check_api_url(api_url)
         url = httpx.URL(self.api_url)
@@ -337,6 +469,10 @@ class CargoClient:
         self.workspace = check_workspace(workspace) if workspace else None
         self.timeout = timeout or DEFAULT_TIMEOUT
         self.deadline = deadline
+        if max_body <= 0:
+            raise ValueError("max_body must be positive")
+        self.max_body = max_body
+        """The largest successful body read, decoded, in bytes (`BodyTooLargeError` past it)."""
         self._token = token
         self._echoes = (
             _TokenEchoes(token) if token is not None and len(token.reveal()) >= _MIN_HIDDEN_LENGTH else None
@@ -351,12 +487,14 @@ class CargoClient:
             respect_retry_after_header=True,
         )
         inner = transport if transport is not None else _default_transport(url)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        # Only what `_ReadBoundedBody` decodes in bounded pieces (httpx adds `br` and `zstd`
+        # when their packages are installed).
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
         if self.workspace:
             headers["selected-workspace-uuid"] = self.workspace
         self._http = httpx.AsyncClient(
             base_url=self.api_url + "/",
-            transport=RetryTransport(transport=_ReadWholeBody(inner), retry=retry),
+            transport=RetryTransport(transport=_ReadBoundedBody(inner, self.max_body), retry=retry),
             auth=_BearerAuth(token) if token is not None else None,
             headers=headers,
             timeout=self.timeout,
@@ -410,6 +548,8 @@ class CargoClient:
                 return await self._http.get(path)
         except _StopRetrying as stop:
             return stop.response
+        except FetchError as exc:  # raised while reading the body: too large, an unknown encoding
+            return _without_frames(exc)
         except TimeoutError:
             return NetworkError(
                 f"the API did not answer within {_seconds(self.deadline)} s", self._network_hint()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConfigError, UsageError
+from .errors import MIB, ConfigError, UsageError
 
 DEFAULT_API_URL = "https://api.getcargo.io/v1"
 DEFAULT_INTERVAL = 2.0
@@ -28,6 +28,11 @@ DEFAULT_INTERVAL = 2.0
 ENV_TOKEN = "CARGO_API_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 ENV_API_URL = "CARGO_API_URL"
 ENV_WORKSPACE = "CARGO_WORKSPACE_UUID"
+ENV_MAX_BODY = "RUN_INSPECTOR_MAX_BODY_MB"
+DEFAULT_MAX_BODY_MB = 256.0
+"""The largest body read, decompressed, in MB (2**20 bytes): a 15 MB run is a big one; 2 MB of
+gzip inflating to 2 GB, or an endless chunked body, is not a run."""
+DEFAULT_MAX_BODY = int(DEFAULT_MAX_BODY_MB * MIB)
 
 _MAX_TOKEN_FILE_BYTES = 64 * 1024
 _MAX_ID_LENGTH = 200
@@ -275,6 +280,25 @@ def check_workspace(workspace: str) -> str:
             f"check --workspace or {ENV_WORKSPACE}",
         )
     return value
+
+
+def max_body_bytes(flag_mb: float | None, environ: Mapping[str, str]) -> int:
+    """The body limit in bytes, from `--max-body MB`, else `RUN_INSPECTOR_MAX_BODY_MB`, else 256."""
+    text = environ.get(ENV_MAX_BODY)
+    del environ  # its repr holds the token
+    if flag_mb is not None:
+        megabytes, where = flag_mb, "--max-body"
+    elif text is not None and text.strip():
+        where = ENV_MAX_BODY
+        try:
+            megabytes = float(text)
+        except ValueError:
+            megabytes = math.nan
+    else:
+        megabytes, where = DEFAULT_MAX_BODY_MB, "the default body limit"
+    if not math.isfinite(megabytes) or not 0 < megabytes <= 1024 * 1024:
+        raise ConfigError(f"{where} must be a positive number of megabytes", "e.g. --max-body 512")
+    return max(int(megabytes * MIB), 1)
 
 
 def check_interval(interval: float) -> float:

@@ -79,3 +79,21 @@ class NetworkError(FetchError):
 
 class InvalidResponseError(FetchError):
     """The body is not a GET-run response (not JSON, no `run` object, an HTML page...)."""
+
+
+MIB = 1024 * 1024
+
+
+class BodyTooLargeError(InvalidResponseError):
+    """The response (or file), decompressed, is larger than the body limit (`--max-body`).
+
+    An `InvalidResponseError`, so a poller keeps the run it has and tries again later, and the
+    headless modes exit 3."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(
+            f"{what} is larger than the {limit / MIB:g} MB limit",
+            "if the run really is that big, raise it with --max-body MB or RUN_INSPECTOR_MAX_BODY_MB",
+        )
+        self.limit = limit
+

@@ -14,7 +14,8 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InvalidResponseError, NotFoundError
+from .config import DEFAULT_MAX_BODY
+from .errors import BodyTooLargeError, ConfigError, InvalidResponseError, NotFoundError
 
 BUNDLE_KEY = "runInspectorBundle"
 """A saved bundle is the root run's GET-run response plus this key holding child runs, so a
@@ -65,13 +66,21 @@ class FileSource(RunSource):
         self._is_bundle = False
 
     @classmethod
-    def open(cls, path: str) -> FileSource:
+    def open(cls, path: str, *, max_body: int = DEFAULT_MAX_BODY) -> FileSource:
+        """Read `path` ('-': standard input), at most `max_body` bytes: past it (`/dev/zero`, a
+        pipe that never ends) `BodyTooLargeError`, after reading no more than one byte over."""
+        description = "standard input" if path == "-" else path
         try:
             if path == "-":
-                return cls(sys.stdin.buffer.read(), "standard input")
-            return cls(Path(path).read_bytes(), path)
+                body = sys.stdin.buffer.read(max_body + 1)
+            else:
+                with Path(path).open("rb") as handle:
+                    body = handle.read(max_body + 1)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
+        if len(body) > max_body:
+            raise BodyTooLargeError(description, max_body)
+        return cls(body, description)
 
     def children(self) -> dict[str, bytes]:
         """The bundle's other runs by uuid; the file's own run is there too under its real uuid."""
