@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .sanitize import one_line
+
 
 class InspectorError(Exception):
     """Base class: `message` says what failed, `hint` what to do about it."""
@@ -97,3 +99,16 @@ class BodyTooLargeError(InvalidResponseError):
         )
         self.limit = limit
 
+
+
+class RunMismatchError(InvalidResponseError):
+    """The answer is another run than the one asked for. An `InvalidResponseError`: a poller
+    keeps the run it has and asks again (a proxy or cache mixing up answers may recover)."""
+
+    def __init__(self, expected: str, got: str) -> None:
+        super().__init__(
+            f"the API answered with run {one_line(got, 80)} instead of run {one_line(expected, 80)}",
+            "a proxy or cache may be mixing up answers; check --api-url",
+        )
+        self.expected = expected
+        self.got = got

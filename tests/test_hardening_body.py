@@ -26,13 +26,14 @@ from typing import Any
 import httpx
 import pytest
 
-from run_inspector import cli, watch
+from run_inspector import cli
 from run_inspector.client import CargoClient
 from run_inspector.errors import MIB, BodyTooLargeError, InvalidResponseError, ServerError
 from run_inspector.poller import Poller
 from run_inspector.source import ApiSource, FileSource
 
 from .helpers import fixture_bytes
+from .test_faults import fast_poller  # noqa: F401  (a fixture: --watch gives up after 3 tries, at once)
 
 BODY = fixture_bytes("failed_run.json")
 RUN = "run-failed-0001"
@@ -233,20 +234,7 @@ LINE = (
 )
 
 
-@pytest.fixture
-def quick_watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--watch retries a stale fault 20 times with back-off: here 3 times, without waiting."""
-
-    async def no_wait(seconds: float) -> None:
-        pass
-
-    def quick(*args: Any, **kwargs: Any) -> Poller:
-        return Poller(*args, **{**kwargs, "sleep": no_wait, "error_limit": 3})
-
-    monkeypatch.setattr(watch, "Poller", quick)
-
-
-@pytest.mark.usefixtures("quick_watch")
+@pytest.mark.usefixtures("fast_poller")
 @pytest.mark.parametrize("name", ["bomb", "huge"])
 @pytest.mark.parametrize("mode", ["--print", "--json", "--watch"])
 def test_a_body_past_the_limit_is_one_clear_line_and_exit_3(name: str, mode: str) -> None:
