@@ -250,6 +250,12 @@ def _parse(body: bytes | str) -> ParsedResponse:
     return ParsedResponse(response, notes + anomalies, size)
 
 
+def loads_any(body: bytes | str) -> Any:
+    """Any valid JSON document, whatever the interpreter's limits (see `_loads`: deep values
+    cut, huge integers as text); `ValueError` for what is not JSON."""
+    return _loads(body, [])
+
+
 def _loads(body: bytes | str, notes: list[Anomaly], *, deep: bool = False) -> Any:
     """`json.loads` of any valid JSON, whatever the interpreter's limits.
 

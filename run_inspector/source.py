@@ -16,6 +16,7 @@ from typing import Any
 
 from .config import DEFAULT_MAX_BODY
 from .errors import BodyTooLargeError, ConfigError, InvalidResponseError, NotFoundError
+from .models import loads_any
 
 BUNDLE_KEY = "runInspectorBundle"
 """A saved bundle is the root run's GET-run response plus this key holding child runs, so a
@@ -87,7 +88,7 @@ class FileSource(RunSource):
         if self._children is None:
             self._children = {}
             try:
-                data = json.loads(self.body)
+                data = loads_any(self.body)  # a huge integer or deep value in one run loses no run
             except (ValueError, RecursionError):
                 data = None
             run = data.get("run") if isinstance(data, dict) else None

@@ -91,3 +91,15 @@ def test_credits_that_add_up_past_a_float_are_null_and_flagged(tmp_path: Path) -
         "run.credits",
         "nodes[1].credits",
     }
+
+
+async def test_a_bundle_with_a_huge_integer_or_a_deep_value_keeps_its_child_runs() -> None:
+    """`FileSource.children` read the bundle with `json.loads`: one such value in any run, and
+    every child run was 'not in the bundle'."""
+    from run_inspector.source import BUNDLE_KEY, FileSource
+
+    child = fixture_bytes("child_runs/run-child-1.json")
+    for hostile in (b"9" * 5_000, b"[" * 5_000 + b"]" * 5_000):
+        bundle = BODY[:-2] + b', "zzz": ' + hostile + b', "' + BUNDLE_KEY.encode() + b'": {"version": 1, "runs": {"run-child-1": ' + child + b"}}}"
+        source = FileSource(bundle, "bundle.json")
+        assert parse_run_response(await source.fetch_bytes("run-child-1")).response.run.uuid == "run-child-1"
