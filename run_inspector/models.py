@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic import dataclasses as pydantic_dataclasses
@@ -40,6 +40,13 @@ _CARGO_CONFIG = ConfigDict(
 )
 """`allow_inf_nan=False`: a number field of NaN, Infinity or 1e400 is dropped and reported like
 any malformed field (a credit count of NaN made `--json` print `NaN`, which is not JSON)."""
+
+
+Timestamp = Annotated[datetime, Field(ge=datetime(1, 1, 2, tzinfo=UTC), le=datetime(9999, 12, 30, tzinfo=UTC))]
+"""A time a view can convert to UTC and to local time: `9999-12-31T23:59:59-23:59` is a valid
+ISO time, but moving it to UTC or local time overflows (`--print` ended 'internal error:
+OverflowError'). One day from either end of `datetime`'s range is refused, in pydantic's own
+check (no Python call per execution), and the field dropped and reported like any malformed one."""
 
 
 class CargoModel(BaseModel):
@@ -110,9 +117,9 @@ class Execution:
     node_run_uuid: str | None = None
     node_batch_uuid: str | None = None
     node_message_uuid: str | None = None
-    started_at: datetime | None = None
-    updated_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
     node_wait_until_finished: bool | None = None
     node_connector_uuid: str | None = None
     node_integration_slug: str | None = None
@@ -155,10 +162,10 @@ class Run(CargoModel):
     error_message: str | None = None
     nodes: list[Node] | None = None
     executions: list[Execution] | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    finished_at: datetime | None = None
-    deleted_at: datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    deleted_at: Timestamp | None = None
 
 
 class RunResponse(CargoModel):

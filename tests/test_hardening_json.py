@@ -103,3 +103,11 @@ async def test_a_bundle_with_a_huge_integer_or_a_deep_value_keeps_its_child_runs
         bundle = BODY[:-2] + b', "zzz": ' + hostile + b', "' + BUNDLE_KEY.encode() + b'": {"version": 1, "runs": {"run-child-1": ' + child + b"}}}"
         source = FileSource(bundle, "bundle.json")
         assert parse_run_response(await source.fetch_bytes("run-child-1")).response.run.uuid == "run-child-1"
+
+
+@pytest.mark.parametrize("mode", ["--print", "--json"])
+def test_a_run_timed_at_the_end_of_time_is_shown(tmp_path: Path, mode: str) -> None:
+    body = BODY.replace(b'"finishedAt": "2026', b'"finishedAt": "9999-12-31T23:59:59-23:59", "x": "2026', 1)
+    assert body != BODY
+    code, out, err = run_file(tmp_path, body, mode)
+    assert (code, err) == (0, "") and "Acme Corp" in out

@@ -179,3 +179,24 @@ def test_the_fast_path_is_taken_by_an_ordinary_run(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(models, "validate_tolerantly", refuse)
     assert parse_run_response(fixture_bytes("failed_run.json")).anomalies == []
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00", "9999-12-31T12:00:00Z"]
+)
+def test_a_time_no_view_can_convert_is_dropped_and_reported(moment: str) -> None:
+    """Valid ISO times at the ends of `datetime`'s range overflow when moved to UTC or local
+    time: `--print` ended 'internal error: OverflowError'."""
+    body = json.dumps(
+        {"run": {"uuid": "r", "createdAt": moment, "executions": [{"nodeUuid": "n", "startedAt": moment}]}}
+    ).encode()
+    parsed = parse_run_response(body)
+    assert parsed.response.run.created_at is None
+    assert (parsed.response.run.executions or [])[0].started_at is None
+    assert {a.path for a in parsed.anomalies} == {"run.createdAt", "run.executions[0].startedAt"}
+
+
+def test_times_inside_the_range_are_kept() -> None:
+    for moment in ("0001-01-02T12:00:00+05:00", "9999-12-29T00:00:00Z", "2026-11-20T09:00:00"):
+        parsed = parse_run_response(json.dumps({"run": {"uuid": "r", "createdAt": moment}}).encode())
+        assert parsed.response.run.created_at is not None and parsed.anomalies == []
