@@ -305,6 +305,7 @@ MAX_DEPTH = 512
 whatever walks the run later stay far from the recursion limit."""
 _TO_NEXT_BRACKET = re.compile(rb'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.S)
 """Everything up to the next bracket outside a string (strings are skipped whole)."""
+_LEADING_SPACE = re.compile(rb"\s*")
 
 
 def _cut_deep(body: bytes, notes: list[Anomaly]) -> bytes:
@@ -449,7 +450,13 @@ def _cut_short(exc: BaseException) -> bool:
 
 
 def _describe_body(body: bytes | str) -> str:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    """What the start of a body that is not JSON looks like. Only its first bytes are decoded
+    (it was the whole body: up to 4 bytes of text a byte, for 40 characters)."""
+    if isinstance(body, bytes):
+        start = _LEADING_SPACE.match(body).end()  # type: ignore[union-attr]
+        text = body[start : start + 200].decode("utf-8", "replace")
+    else:
+        text = body[:200] if body[:1].strip() else body.lstrip()[:200]
     stripped = text.lstrip()
     if not stripped:
         return "the body is empty"
