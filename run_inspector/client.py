@@ -472,8 +472,8 @@ class CargoClient:
         url = httpx.URL(self.api_url)
         if url.scheme != "https" and not is_loopback_host(url.host):  # the check above, as httpx sees it
             raise ConfigError(f"refusing to send the token over plain http to {url.host}", "use https://")
-        if deadline <= 0:
-            raise ValueError("deadline must be positive")
+        if not deadline > 0 or not backoff > 0:  # a zero back-off would retry at once
+            raise ValueError("deadline and backoff must be positive")
         self.host = url.host
         self.workspace = check_workspace(workspace) if workspace else None
         self.timeout = timeout or DEFAULT_TIMEOUT

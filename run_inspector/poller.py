@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -195,6 +196,8 @@ class Poller:
     ) -> None:
         self.source = source
         self.run_uuid = run_uuid
+        if not math.isfinite(interval) or interval <= 0:  # `max(nan, 0.05)` is nan: sleep(nan) fails
+            raise ValueError("interval must be a positive number of seconds")
         self.interval = max(interval, 0.05)
         self.on_snapshot = on_snapshot
         self.on_status = on_status or (lambda status: None)

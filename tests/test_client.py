@@ -525,3 +525,9 @@ async def test_an_absurd_retry_after_says_a_readable_wait() -> None:
     recorder = Recorder(api_error(429, None, **{"Retry-After": "9" * 400}))
     error = await fetch_error(make_client(recorder))
     assert isinstance(error, RateLimitedError) and error.hint == "it asks to wait 86400 s, then try again"
+
+
+@pytest.mark.parametrize("options", [{"backoff": 0.0}, {"backoff": float("nan")}, {"deadline": float("nan")}])
+def test_a_client_refuses_waits_that_are_zero_or_not_numbers(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        CargoClient(API, Secret(TOKEN), **options)

@@ -449,3 +449,9 @@ async def test_a_known_active_status_never_ends_by_itself() -> None:
     poller, _, _ = make(source, FakeClock(), still_limit=2)
     await asyncio.wait_for(poller.run(), 5)
     assert source.calls == 9
+
+
+@pytest.mark.parametrize("interval", [float("nan"), float("inf"), 0.0, -1.0])
+def test_a_poller_refuses_an_interval_that_is_not_a_positive_number(interval: float) -> None:
+    with pytest.raises(ValueError):
+        Poller(ScriptedSource(body("running")), "run-1", interval=interval, on_snapshot=lambda s: None)
