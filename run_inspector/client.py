@@ -1,14 +1,15 @@
 """The async client for `GET /orchestration/runs/{uuid}`: retries, deadlines, typed errors.
 
 Retries use httpx-retries' `RetryTransport` with a small `Retry` subclass, because the
-stock one does not fit a poller in three ways:
+stock one does not fit a poller in four ways:
 
 - it cuts a long `Retry-After` down to `max_backoff_wait` and asks again early; here a
   `Retry-After` longer than `max_backoff` (or a wait that would overrun the fetch deadline)
   ends the retries at once and the 429/5xx is reported, with `retry_after`, so the poller
   waits as long as the server asked;
 - its first wait is `2 * backoff_factor`; here it is `backoff`, then doubling, with jitter;
-- it sleeps with `asyncio.sleep` directly; here through `_sleep`, so tests can record waits.
+- it sleeps with `asyncio.sleep` directly; here through `_sleep`, so tests can record waits;
+- it takes `Retry-After: 0` at its word; here every wait has a floor (a second after a 429).
 
 The wrapped transport reads the whole body inside the retry loop, so a connection reset
 mid-body is retried like a failed connection; it decodes and counts it as it goes, so a body
@@ -18,7 +19,7 @@ retried; never 401, 403 or 404.
 
 The token lives in a `Secret`. It is put in the `Authorization` header inside the auth flow
 without being bound to a local variable (crash reports print frame locals), never goes in a
-URL, and is scrubbed from any message the API sends back. Errors from httpx are mapped
+URL, and is hidden wherever the API sends it back, in any encoding (`_TokenEchoes`). Errors from httpx are mapped
 without chaining, so no httpcore frame appears in a traceback: their locals can hold the raw
 headers (h11's `Request` event while sending them, a WriteError away). No Textual import.
 """
