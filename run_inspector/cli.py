@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--token-file", metavar="PATH", help="a file holding the API token (else env CARGO_API_TOKEN)"
     )
     parser.add_argument("--interval", metavar="SECONDS", type=float, help="poll interval, default 2")
+    parser.add_argument(
+        "--max-body",
+        metavar="MB",
+        type=float,
+        help="the largest response or file read, once decompressed; env RUN_INSPECTOR_MAX_BODY_MB, default 256",
+    )
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument(
         "--print", action="store_true", dest="print_", help="print the run as a tree once, then exit"
@@ -83,11 +89,12 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
             "give exactly one of RUN, --file PATH or --demo" if chosen else "no run given",
             "e.g. run-inspector --demo, or run-inspector <run uuid> with CARGO_API_TOKEN set",
         )
-    from .config import DEFAULT_INTERVAL, check_interval
+    from .config import DEFAULT_INTERVAL, check_interval, max_body_bytes
 
     interval = DEFAULT_INTERVAL if args.interval is None else check_interval(args.interval)
+    max_body = max_body_bytes(args.max_body, environ)
     if args.file:
-        return FileSource.open(args.file), interval
+        return FileSource.open(args.file, max_body=max_body), interval
     from .client import CargoClient
     from .config import parse_run_ref, settings_from
 
@@ -96,7 +103,7 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
 
         one_shot = args.print_ or args.json
         transport = DemoTransport(finished=True) if one_shot else DemoTransport()
-        client = CargoClient(DEMO_API_URL, None, transport=transport)
+        client = CargoClient(DEMO_API_URL, None, transport=transport, max_body=max_body)
         return ApiSource(client, DEMO_RUN_UUID, "the embedded demo", live=not one_shot), interval
     run_uuid = parse_run_ref(args.run)
     settings = settings_from(args.api_url, args.workspace, args.token_file, args.interval, environ)
@@ -109,7 +116,9 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
     # One-shot modes lean on the client's retries; a poller has its own back-off, so it
     # asks the client for one quick retry only (two layers of waits would compound).
     one_shot = args.print_ or args.json
-    client = CargoClient(settings.api_url, settings.token, settings.workspace, retries=3 if one_shot else 1)
+    client = CargoClient(
+        settings.api_url, settings.token, settings.workspace, retries=3 if one_shot else 1, max_body=max_body
+    )
     return ApiSource(client, run_uuid, settings.api_url), settings.interval
 
 
@@ -216,7 +225,7 @@ def main(
         args = build_parser().parse_args(argv)
         if args.exit_status and not (args.print_ or args.json or args.watch):
             raise UsageError("--exit-status works with --print, --json or --watch")
-        source, interval = _make_source(args, environ, err)
+        source, interval = _make_source(args, environ, err)  # the interval is checked for every source
         if args.print_ or args.json:
             return _one_shot(args, source, out)
         if args.watch:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConfigError, UsageError
+from .errors import MIB, ConfigError, UsageError
 
 DEFAULT_API_URL = "https://api.getcargo.io/v1"
 DEFAULT_INTERVAL = 2.0
@@ -28,6 +28,11 @@ DEFAULT_INTERVAL = 2.0
 ENV_TOKEN = "CARGO_API_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 ENV_API_URL = "CARGO_API_URL"
 ENV_WORKSPACE = "CARGO_WORKSPACE_UUID"
+ENV_MAX_BODY = "RUN_INSPECTOR_MAX_BODY_MB"
+DEFAULT_MAX_BODY_MB = 256.0
+"""The largest body read, decompressed, in MB (2**20 bytes): a 15 MB run is a big one; 2 MB of
+gzip inflating to 2 GB, or an endless chunked body, is not a run."""
+DEFAULT_MAX_BODY = int(DEFAULT_MAX_BODY_MB * MIB)
 
 _MAX_TOKEN_FILE_BYTES = 64 * 1024
 _MAX_ID_LENGTH = 200
@@ -215,6 +220,7 @@ def check_api_url(url: str) -> str:
         parts = urlsplit(text)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a bad port
+        _parsed_by_httpx(text)
     except ValueError as exc:
         raise ConfigError(f"the API URL is not valid: {exc}", f"e.g. {DEFAULT_API_URL}") from None
     scheme = parts.scheme.lower()
@@ -235,9 +241,25 @@ def check_api_url(url: str) -> str:
     return scheme + text[len(parts.scheme) :]
 
 
+def _parsed_by_httpx(url: str) -> None:
+    """Raise ValueError when httpx, which sends the request, cannot read `url`: urllib and httpx
+    disagree on some (`http://[::1]./v1` has no port for one, a bad one for the other), and a URL
+    that passed these checks then failed in the client as an internal error."""
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(str(exc)) from None
+
+
 def is_loopback_host(host: str) -> bool:
-    """True for 'localhost', 127.0.0.0/8 and ::1 (also written as an IPv4-mapped IPv6 address)."""
-    host = host.strip("[]").lower().rstrip(".")
+    """True for 'localhost', 127.0.0.0/8 and ::1 (also written as an IPv4-mapped IPv6 address).
+
+    Only these literal forms: `localhost.` and `127.0.0.1.` (a trailing dot) are names that go
+    to DNS (a resolver's search domains and a hostile zone can answer them), not loopback.
+    """
+    host = host.strip("[]").lower()
     if host == "localhost":
         return True
     try:
@@ -260,7 +282,27 @@ def check_workspace(workspace: str) -> str:
     return value
 
 
+def max_body_bytes(flag_mb: float | None, environ: Mapping[str, str]) -> int:
+    """The body limit in bytes, from `--max-body MB`, else `RUN_INSPECTOR_MAX_BODY_MB`, else 256."""
+    text = environ.get(ENV_MAX_BODY)
+    del environ  # its repr holds the token
+    if flag_mb is not None:
+        megabytes, where = flag_mb, "--max-body"
+    elif text is not None and text.strip():
+        where = ENV_MAX_BODY
+        try:
+            megabytes = float(text)
+        except ValueError:
+            megabytes = math.nan
+    else:
+        megabytes, where = DEFAULT_MAX_BODY_MB, "the default body limit"
+    if not math.isfinite(megabytes) or not 0 < megabytes <= 1024 * 1024:
+        raise ConfigError(f"{where} must be a positive number of megabytes", "e.g. --max-body 512")
+    return max(int(megabytes * MIB), 1)
+
+
 def check_interval(interval: float) -> float:
+    """The poll interval, for every source (the API, a file, the demo): finite and positive."""
     if not math.isfinite(interval) or interval <= 0:
         raise ConfigError("--interval must be a positive number of seconds", "e.g. --interval 2")
     return float(interval)

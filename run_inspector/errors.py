@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .sanitize import one_line
+
 
 class InspectorError(Exception):
     """Base class: `message` says what failed, `hint` what to do about it."""
@@ -49,6 +51,9 @@ class NotFoundError(FetchError):
 
 class RateLimitedError(FetchError):
     retryable = True
+    min_wait = 1.0
+    """Seconds to wait at least before asking again, whatever `Retry-After` says (`0`, `0.001`
+    or a date in the past made a poller ask thousands of times in ten seconds)."""
 
     def __init__(
         self,
@@ -76,3 +81,34 @@ class NetworkError(FetchError):
 
 class InvalidResponseError(FetchError):
     """The body is not a GET-run response (not JSON, no `run` object, an HTML page...)."""
+
+
+MIB = 1024 * 1024
+
+
+class BodyTooLargeError(InvalidResponseError):
+    """The response (or file), decompressed, is larger than the body limit (`--max-body`).
+
+    An `InvalidResponseError`, so a poller keeps the run it has and tries again later, and the
+    headless modes exit 3."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(
+            f"{what} is larger than the {limit / MIB:g} MB limit",
+            "if the run really is that big, raise it with --max-body MB or RUN_INSPECTOR_MAX_BODY_MB",
+        )
+        self.limit = limit
+
+
+
+class RunMismatchError(InvalidResponseError):
+    """The answer is another run than the one asked for. An `InvalidResponseError`: a poller
+    keeps the run it has and asks again (a proxy or cache mixing up answers may recover)."""
+
+    def __init__(self, expected: str, got: str) -> None:
+        super().__init__(
+            f"the API answered with run {one_line(got, 80)} instead of run {one_line(expected, 80)}",
+            "a proxy or cache may be mixing up answers; check --api-url",
+        )
+        self.expected = expected
+        self.got = got

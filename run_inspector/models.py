@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic import dataclasses as pydantic_dataclasses
@@ -35,7 +36,17 @@ _CARGO_CONFIG = ConfigDict(
     validate_by_name=True,
     validate_by_alias=True,
     extra="allow",
+    allow_inf_nan=False,
 )
+"""`allow_inf_nan=False`: a number field of NaN, Infinity or 1e400 is dropped and reported like
+any malformed field (a credit count of NaN made `--json` print `NaN`, which is not JSON)."""
+
+
+Timestamp = Annotated[datetime, Field(ge=datetime(1, 1, 2, tzinfo=UTC), le=datetime(9999, 12, 30, tzinfo=UTC))]
+"""A time a view can convert to UTC and to local time: `9999-12-31T23:59:59-23:59` is a valid
+ISO time, but moving it to UTC or local time overflows (`--print` ended 'internal error:
+OverflowError'). One day from either end of `datetime`'s range is refused, in pydantic's own
+check (no Python call per execution), and the field dropped and reported like any malformed one."""
 
 
 class CargoModel(BaseModel):
@@ -106,9 +117,9 @@ class Execution:
     node_run_uuid: str | None = None
     node_batch_uuid: str | None = None
     node_message_uuid: str | None = None
-    started_at: datetime | None = None
-    updated_at: datetime | None = None
-    finished_at: datetime | None = None
+    started_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
     node_wait_until_finished: bool | None = None
     node_connector_uuid: str | None = None
     node_integration_slug: str | None = None
@@ -151,10 +162,10 @@ class Run(CargoModel):
     error_message: str | None = None
     nodes: list[Node] | None = None
     executions: list[Execution] | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    finished_at: datetime | None = None
-    deleted_at: datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    deleted_at: Timestamp | None = None
 
 
 class RunResponse(CargoModel):
@@ -220,15 +231,18 @@ def parse_run_response(body: bytes | str) -> ParsedResponse:
 
 def _parse(body: bytes | str) -> ParsedResponse:
     size = len(body)
+    deep = False
     try:
         return ParsedResponse(RunResponse.model_validate_json(body), [], size)
-    except ValidationError:
-        pass  # fall through to the tolerant path, which says what was wrong
+    except ValidationError as exc:
+        # Fall through to the tolerant path, which says what was wrong. Nested past the JSON
+        # parser's limit (~250 levels): then look for what is deeper than `MAX_DEPTH`.
+        deep = any("recursion limit" in str(error.get("ctx", {}).get("error", "")) for error in exc.errors())
     except (ValueError, RecursionError):
         pass
     notes: list[Anomaly] = []
     try:
-        data = _loads(body, notes)
+        data = _loads(body, notes, deep=deep)
     except (ValueError, RecursionError) as exc:
         if _cut_short(exc):
             raise InvalidResponseError(
@@ -243,15 +257,119 @@ def _parse(body: bytes | str) -> ParsedResponse:
     return ParsedResponse(response, notes + anomalies, size)
 
 
-def _loads(body: bytes | str, notes: list[Anomaly]) -> Any:
-    """`json.loads`, reading a body that is not valid UTF-8 with the bad bytes replaced."""
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        if not isinstance(body, bytes):
+def loads_any(body: bytes | str) -> Any:
+    """Any valid JSON document, whatever the interpreter's limits (see `_loads`: deep values
+    cut, huge integers as text); `ValueError` for what is not JSON."""
+    return _loads(body, [])
+
+
+def _loads(body: bytes | str, notes: list[Anomaly], *, deep: bool = False) -> Any:
+    """`json.loads` of any valid JSON, whatever the interpreter's limits.
+
+    Python refuses an integer of more than 4,300 digits and JSON nested near its recursion
+    limit (less, the deeper the caller's stack), and everything that walks the run afterwards
+    recurses too: so values nested deeper than `MAX_DEPTH` are cut (`_cut_deep`) and huge
+    integers kept as text (`_HugeIntegers`), each reported as an anomaly. A body that is not
+    valid UTF-8 is read with the bad bytes replaced.
+    """
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if deep:
+        raw = _cut_deep(raw, notes)
+    huge: _HugeIntegers | None = None
+    for _ in range(3):
+        try:
+            return json.loads(raw) if huge is None else json.loads(raw, parse_int=huge)
+        except UnicodeDecodeError:
+            if not any(note.kind == "invalid-utf8" for note in notes):
+                notes.append(
+                    Anomaly("invalid-utf8", "the response is not valid UTF-8; bad bytes are shown as \ufffd")
+                )
+            raw = raw.decode("utf-8", "replace").encode()
+        except RecursionError:
+            if deep:
+                raise
+            deep = True
+            raw = _cut_deep(raw, notes)
+        except json.JSONDecodeError:
             raise
-    notes.append(Anomaly("invalid-utf8", "the response is not valid UTF-8; bad bytes are shown as \ufffd"))
-    return json.loads(body.decode("utf-8", "replace"))
+        except ValueError:  # an integer past `sys.get_int_max_str_digits()`
+            if huge is not None:
+                raise
+            huge = _HugeIntegers(notes)
+    return json.loads(raw, parse_int=huge)
+
+
+MAX_DEPTH = 512
+"""Containers nested deeper than this are cut by `_cut_deep`. Deep enough for any real output
+(the hostile fixture's 500-level config is kept whole), shallow enough that `json.loads` and
+whatever walks the run later stay far from the recursion limit."""
+_TO_NEXT_BRACKET = re.compile(rb'[^"\[\]{}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"\[\]{}]*)*', re.S)
+"""Everything up to the next bracket outside a string (strings are skipped whole)."""
+_LEADING_SPACE = re.compile(rb"\s*")
+
+
+def _cut_deep(body: bytes, notes: list[Anomaly]) -> bytes:
+    """`body` with each container that starts deeper than `MAX_DEPTH` replaced by the string
+    `"… N more levels"`. One step per bracket, in Python: only for bodies the JSON parser found
+    too deep. A container still open at the end (a cut body) is cut to the end."""
+    skip = _TO_NEXT_BRACKET.match
+    cuts: list[tuple[int, int, int]] = []
+    depth = deepest = 0
+    start = -1
+    pos = skip(body, 0).end()  # type: ignore[union-attr]
+    while pos < len(body):
+        char = body[pos]
+        if char in b"[{":
+            depth += 1
+            if depth == MAX_DEPTH + 1:
+                start, deepest = pos, depth
+            deepest = max(deepest, depth)
+        elif char in b"]}":
+            if depth == MAX_DEPTH + 1:
+                cuts.append((start, pos + 1, deepest - MAX_DEPTH))
+                start = -1
+            depth -= 1
+        else:
+            break  # an unterminated string: nothing after it is JSON
+        pos = skip(body, pos + 1).end()  # type: ignore[union-attr]
+    if start >= 0:
+        cuts.append((start, len(body), deepest - MAX_DEPTH))
+    if not cuts:
+        return body
+    pieces: list[bytes] = []
+    done = 0
+    for begin, end, levels in cuts:
+        pieces += [body[done:begin], f'"\u2026 {levels} more levels"'.encode()]
+        done = end
+    pieces.append(body[done:])
+    most = max(levels for _, _, levels in cuts)
+    notes.append(
+        Anomaly(
+            "too-deep",
+            f"{len(cuts):,} value(s) nested deeper than {MAX_DEPTH} levels are cut there and shown as "
+            f"'\u2026 N more levels' (up to {most:,} more)",
+        )
+    )
+    return b"".join(pieces)
+
+
+class _HugeIntegers:
+    """`json.loads`' `parse_int`: an integer too long for `int()` is kept as its text."""
+
+    def __init__(self, notes: list[Anomaly]) -> None:
+        self._notes = notes
+
+    def __call__(self, text: str) -> int | str:
+        try:
+            return int(text)
+        except ValueError:
+            self._notes.append(
+                Anomaly(
+                    "huge-number",
+                    f"an integer of {len(text.lstrip('-')):,} digits ({text[:12]}\u2026) is kept as text",
+                )
+            )
+            return text
 
 
 def validate_tolerantly(data: Any) -> tuple[RunResponse, list[Anomaly]]:
@@ -332,7 +450,13 @@ def _cut_short(exc: BaseException) -> bool:
 
 
 def _describe_body(body: bytes | str) -> str:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    """What the start of a body that is not JSON looks like. Only its first bytes are decoded
+    (it was the whole body: up to 4 bytes of text a byte, for 40 characters)."""
+    if isinstance(body, bytes):
+        start = _LEADING_SPACE.match(body).end()  # type: ignore[union-attr]
+        text = body[start : start + 200].decode("utf-8", "replace")
+    else:
+        text = body[:200] if body[:1].strip() else body.lstrip()[:200]
     stripped = text.lstrip()
     if not stripped:
         return "the body is empty"

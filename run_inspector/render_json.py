@@ -2,12 +2,13 @@
 
 Schema `run-inspector/summary@1` (documented in README.md, "JSON output"). Text from the API
 is kept as it is; `json.dumps(ensure_ascii=True)` escapes every control and non-ASCII
-character, so the output can never drive a terminal.
+character, so the output can never drive a terminal. It is strict JSON (`allow_nan=False`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -100,4 +101,34 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
 
 
 def dumps(graph: RunGraph, findings: FindingsArg = None) -> str:
-    return json.dumps(summary_dict(graph, findings), indent=2, ensure_ascii=True)
+    """The summary as strict JSON: a number that is not finite (credits that add up past a
+    float's range) is written as null and listed in `anomalies`, never as `NaN`/`Infinity`."""
+    summary = summary_dict(graph, findings)
+    try:
+        return json.dumps(summary, indent=2, ensure_ascii=True, allow_nan=False)
+    except ValueError:
+        pass  # rare: walk the summary only then
+    paths: list[str] = []
+    summary = _finite(summary, "", paths)
+    summary["anomalies"] += [
+        {
+            "kind": "non-finite-number",
+            "message": f"{path} is not a finite number; it is written as null",
+            "nodeUuid": None,
+            "path": path,
+        }
+        for path in paths
+    ]
+    return json.dumps(summary, indent=2, ensure_ascii=True, allow_nan=False)
+
+
+def _finite(value: Any, path: str, paths: list[str]) -> Any:
+    """`value` with every float that is NaN or infinite replaced by None (its path noted)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        paths.append(path)
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item, f"{path}.{key}" if path else str(key), paths) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item, f"{path}[{index}]", paths) for index, item in enumerate(value)]
+    return value

@@ -14,7 +14,9 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, InvalidResponseError, NotFoundError
+from .config import DEFAULT_MAX_BODY
+from .errors import BodyTooLargeError, ConfigError, InvalidResponseError, NotFoundError
+from .models import loads_any
 
 if TYPE_CHECKING:
     from .client import CargoClient
@@ -77,13 +79,21 @@ class FileSource(RunSource):
         self._is_bundle = False
 
     @classmethod
-    def open(cls, path: str) -> FileSource:
+    def open(cls, path: str, *, max_body: int = DEFAULT_MAX_BODY) -> FileSource:
+        """Read `path` ('-': standard input), at most `max_body` bytes: past it (`/dev/zero`, a
+        pipe that never ends) `BodyTooLargeError`, after reading no more than one byte over."""
+        description = "standard input" if path == "-" else path
         try:
             if path == "-":
-                return cls(sys.stdin.buffer.read(), "standard input")
-            return cls(Path(path).read_bytes(), path)
+                body = sys.stdin.buffer.read(max_body + 1)
+            else:
+                with Path(path).open("rb") as handle:
+                    body = handle.read(max_body + 1)
         except OSError as exc:
             raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", "check the path") from exc
+        if len(body) > max_body:
+            raise BodyTooLargeError(description, max_body)
+        return cls(body, description)
 
     def body_at_hand(self) -> bytes:
         return self.body
@@ -96,7 +106,7 @@ class FileSource(RunSource):
         if self._children is None:
             self._children = {}
             try:
-                data = json.loads(self.body)
+                data = loads_any(self.body)  # a huge integer or deep value in one run loses no run
             except (ValueError, RecursionError):
                 data = None
             run = data.get("run") if isinstance(data, dict) else None

@@ -129,5 +129,7 @@ class Watcher:
         graph = self.poller.graph
         if graph is None:  # stopped before the first answer
             raise FetchError("the run could not be fetched")
+        if status.note is not None:  # e.g. an unknown status that stopped changing
+            self.err.print(f"run-inspector: {status.note}")
         self.out.print(summary_text(graph, live=self.poller.source.live))
         return graph

@@ -494,3 +494,40 @@ async def test_connection_refused_is_a_network_error(sleeps: list[float]) -> Non
     assert isinstance(error, NetworkError)
     assert error.message == "could not connect to 127.0.0.1"
     assert len(sleeps) == 2
+
+
+# --- floors under every wait (issue 14) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("retry_after", ["0", "0.001", "Thu, 01 Jan 1970 00:00:00 GMT"])
+async def test_a_retry_after_of_almost_nothing_is_raised_to_the_floor(
+    sleeps: list[float], retry_after: str
+) -> None:
+    """`Retry-After: 0`, `0.001` or a date in the past: at least 1 s after a 429, and at least
+    the client's own shortest back-off after a 503, never a burst of immediate retries."""
+    recorder = Recorder(api_error(429, None, **{"Retry-After": retry_after}))
+    await fetch_error(make_client(recorder, retries=3, backoff=0.5))
+    assert len(sleeps) == 3 and min(sleeps) >= RateLimitedError.min_wait
+    sleeps.clear()
+    recorder = Recorder(api_error(503, None, **{"Retry-After": retry_after}))
+    await fetch_error(make_client(recorder, retries=3, backoff=0.5))
+    assert len(sleeps) == 3 and min(sleeps) >= 0.5 * (1 - 0.5)
+
+
+def test_a_retry_after_is_always_a_finite_number() -> None:
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    for value in ("9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT"):
+        waited = parse_retry_after(value, now)
+        assert waited is not None and 0 < waited <= 86_400
+
+
+async def test_an_absurd_retry_after_says_a_readable_wait() -> None:
+    recorder = Recorder(api_error(429, None, **{"Retry-After": "9" * 400}))
+    error = await fetch_error(make_client(recorder))
+    assert isinstance(error, RateLimitedError) and error.hint == "it asks to wait 86400 s, then try again"
+
+
+@pytest.mark.parametrize("options", [{"backoff": 0.0}, {"backoff": float("nan")}, {"deadline": float("nan")}])
+def test_a_client_refuses_waits_that_are_zero_or_not_numbers(options: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        CargoClient(API, Secret(TOKEN), **options)

@@ -122,7 +122,9 @@ def test_print_keeps_the_visible_part_and_drops_the_payload_of_escapes(printed: 
         assert payload not in printed, payload
     assert "ring␇ring" in printed and "nul␀byte" in printed and "back␈space␡del" in printed
     assert "â€\ufffd quoted text stays" in printed  # a stray C1 does not swallow the rest
-    assert "全角文字のテスト" in printed and "👨\u200d👩\u200d👧" in printed
+    assert "全角文字のテスト" in printed
+    # A ZWJ sequence is broken into its emoji, so every terminal draws the width Rich counts.
+    assert "👨👩👧" in printed and "\u200d" not in printed
 
 
 def test_print_shows_the_unknown_status_and_the_hostile_route_names_safely(printed: str) -> None:

@@ -375,3 +375,111 @@ def test_a_short_token_is_not_searched_for_and_does_not_mangle_the_run(capture: 
     with raw_server(answer(401, b'{"errorMessage": "Invalid token"}')) as server:
         _, _, err = invoke(capture, [RUN, "--print", "--api-url", server.url], {"CARGO_API_TOKEN": "t"})
     assert "Invalid token" in err
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1./v1", "http://localhost./v1", "http://LOCALHOST./v1", "http://[::1]./v1"]
+)
+def test_a_loopback_name_with_a_trailing_dot_is_not_loopback(
+    capture: Capture, no_connection: list[str], url: str
+) -> None:
+    """`localhost.` and `127.0.0.1.` are names for DNS (search domains, a hostile zone), not the
+    loopback address: the token is not sent to them over plain http, and nothing is resolved."""
+    code, out, err = invoke(capture, [RUN, "--print", "--api-url", url], {"CARGO_API_TOKEN": SENTINEL})
+    assert (code, out) == (2, "")
+    assert "refusing to send the token over plain http" in err or "not valid" in err
+    assert no_connection == []
+
+
+# -- a token echoed in another encoding (issue 14) ---------------------------------------------------
+
+B64_TOKEN = "s3ntinel/T0KEN+abc/def123456=="
+"""Like a base64 token: '/', '+' and '='. A piece of it on screen is a leak."""
+GO_TOKEN = "s3ntinel&T0KEN<abc>def123456=="
+"""With the characters Go's JSON encoder escapes."""
+TOKEN_PIECES = ("s3ntinel", "T0KEN", "def123456")
+
+
+def _escape_each(token: str, form: str, keep: str = "") -> str:
+    """Every character of `token` that is not a letter, a digit or in `keep`, written as `form`."""
+    return "".join(c if c.isalnum() or c in keep else form.format(ord(c)) for c in token)
+
+
+ECHOES: dict[str, tuple[str, str]] = {
+    # name: (token, what the server sends back inside a JSON string)
+    "php-json": (B64_TOKEN, B64_TOKEN.replace("/", "\\/")),
+    "go-json": (GO_TOKEN, GO_TOKEN.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")),
+    "go-json-upper-hex": (GO_TOKEN, GO_TOKEN.replace("&", "\\u0026").replace("<", "\\u003C")),
+    "json-every-character": (B64_TOKEN, _escape_each(B64_TOKEN, "\\u{:04X}")),
+    "json-in-json": (B64_TOKEN, B64_TOKEN.replace("/", "\\\\\\/")),
+    "percent": (B64_TOKEN, _escape_each(B64_TOKEN, "%{:02X}")),
+    "percent-lower-case": (B64_TOKEN, _escape_each(B64_TOKEN, "%{:02x}")),
+    "percent-twice": (B64_TOKEN, _escape_each(B64_TOKEN, "%25{:02X}")),
+    "html-decimal": (B64_TOKEN, _escape_each(B64_TOKEN, "&#{};")),
+    "html-hex": (B64_TOKEN, _escape_each(B64_TOKEN, "&#x{:X};")),
+    "html-named": (B64_TOKEN, B64_TOKEN.replace("/", "&sol;").replace("+", "&plus;").replace("=", "&equals;")),
+    "html-twice": (GO_TOKEN, GO_TOKEN.replace("&", "&amp;amp;").replace("<", "&amp;lt;")),
+    "form-decoded": (B64_TOKEN, B64_TOKEN.replace("+", " ")),
+    "raw": (B64_TOKEN, B64_TOKEN),
+}
+
+
+def assert_no_piece(*texts: str) -> None:
+    found = [text[:300] for text in texts if any(piece in text for piece in TOKEN_PIECES)]
+    assert not found, found
+
+
+@pytest.mark.parametrize("echo", list(ECHOES))
+def test_an_echo_in_any_encoding_is_hidden_in_print_json_and_a_bundle(
+    capture: Capture, tmp_path: Path, echo: str
+) -> None:
+    from run_inspector.source import bundle_bytes, write_bundle
+
+    token, echoed = ECHOES[echo]
+    body = BODY.replace(b"Acme Corp", b"Acme " + echoed.encode())
+    assert json.loads(body)["run"]["recordTitle"].startswith("Acme ")  # still a valid response
+    environ = {"CARGO_API_TOKEN": token}
+    with raw_server(answer(200, body)) as server:
+        outputs = [invoke(capture, [RUN, mode, "--api-url", server.url], environ) for mode in ("--print", "--json")]
+
+        async def fetch() -> bytes:
+            async with CargoClient(server.url, Secret(token)) as client:
+                return await client.fetch_run_bytes(RUN)
+
+        saved = write_bundle(tmp_path, RUN, bundle_bytes(asyncio.run(fetch()), {})).read_text()
+    assert all(f"Authorization: Bearer {token}".encode() in r for r in server.requests)
+    for code, out, err in outputs:
+        assert code == 0 and err == "" and "Acme <hidden>" in out
+    assert "Acme <hidden>" in saved
+    assert_no_piece(*(out + err for _, out, err in outputs), saved, capture.caplog.text)
+
+
+@pytest.mark.parametrize("echo", list(ECHOES))
+def test_an_echo_in_any_encoding_is_hidden_in_the_error_line(capture: Capture, echo: str) -> None:
+    token, echoed = ECHOES[echo]
+    environ = {"CARGO_API_TOKEN": token}
+    steps = [
+        answer(500, b'{"errorMessage": "bad token ' + echoed.encode() + b'"}'),
+        answer(401, b'{"reason": "' + echoed.encode() + b'"}'),
+        answer(200, b'{"run": {"uuid": "' + echoed.encode() + b'"'),  # cut short: the start is quoted
+    ]
+    for step in steps:
+        with raw_server(step) as server:
+            code, out, err = invoke(capture, [RUN, "--print", "--api-url", server.url], environ)
+        assert code == 3 and out == "" and err.count("\n") == 1
+        assert "<hidden>" in err or "stops after" in err, err
+        assert_no_piece(err)
+
+
+def test_looking_for_echoes_costs_a_find_on_a_body_without_one() -> None:
+    """A body with no fragment of the token comes back as the same object (no copy, no regex);
+    one with an echo is changed only there."""
+    from run_inspector.client import _TokenEchoes
+
+    echoes = _TokenEchoes(Secret(B64_TOKEN))
+    body = BODY * 200
+    assert echoes.hide_in_bytes(body) is body
+    assert echoes._patterns is None  # not even compiled (a 1 KB token's pattern took 0.2 s)
+    echoed = body + B64_TOKEN.replace("/", "\\/").encode() + body
+    assert echoes.hide_in_bytes(echoed) == body + b"<hidden>" + body
+    assert_no_piece(repr(echoes))
