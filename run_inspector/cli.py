@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: TextIO) -> tuple[RunSource, float]:
+def _make_source(
+    args: argparse.Namespace, environ: Mapping[str, str], err: TextIO
+) -> tuple[RunSource, float]:
     """The run's source, and the poll interval (validated for every source)."""
     chosen = [name for name, on in (("RUN", args.run), ("--file", args.file), ("--demo", args.demo)) if on]
     if len(chosen) != 1:
@@ -122,21 +124,32 @@ def _make_source(args: argparse.Namespace, environ: Mapping[str, str], err: Text
     return ApiSource(client, run_uuid, settings.api_url), settings.interval
 
 
-async def _fetch_body(source: RunSource) -> bytes:
-    try:
-        return await source.fetch_bytes(source.root_uuid)
-    finally:
-        await source.aclose()
-
-
 def _load_once(source: RunSource) -> RunGraph:
-    """The run, fetched once. A file needs no event loop, so none is started for it."""
-    body = source.body_at_hand()
-    if body is None:
-        import asyncio
+    """The run, fetched once, with what the endpoints around it say (its trace, its groups'
+    item runs: `lineage.py`). A plain file answers no endpoint and needs no event loop, so
+    none is started for it."""
+    from .poller import check_run_uuid
 
-        body = asyncio.run(_fetch_body(source))
-    return RunGraph.build(parse_run_response(body), snapshot=not source.live)
+    body = source.body_at_hand()
+    if body is not None and not source.has_lineage:
+        return RunGraph.build(parse_run_response(body), snapshot=not source.live)
+    import asyncio
+
+    async def load() -> RunGraph:
+        try:
+            answer = body if body is not None else await source.fetch_bytes(source.root_uuid)
+            graph = RunGraph.build(parse_run_response(answer), snapshot=not source.live)
+            if body is None:
+                check_run_uuid(source.root_uuid, graph.run.uuid)
+            if graph.run.trace_uuid or any(state.items is not None for state in graph.states.values()):
+                from .lineage import load_lineage
+
+                graph.apply_lineage(await load_lineage(source, graph))
+            return graph
+        finally:
+            await source.aclose()
+
+    return asyncio.run(load())
 
 
 def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:

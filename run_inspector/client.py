@@ -203,7 +203,9 @@ class _TokenEchoes:
         return _hide(text, self._compiled()[0], self._fragment_text, _HIDDEN, self._reach)
 
 
-def _hide(value: AnyStr, pattern: re.Pattern[AnyStr], fragment: AnyStr | None, hidden: AnyStr, reach: int) -> AnyStr:
+def _hide(
+    value: AnyStr, pattern: re.Pattern[AnyStr], fragment: AnyStr | None, hidden: AnyStr, reach: int
+) -> AnyStr:
     """`pattern` replaced by `hidden` in `value`, looking only within `reach` of each `fragment`."""
     if fragment is None:
         return pattern.sub(hidden, value)
@@ -489,7 +491,7 @@ class CargoClient:
         )
         retry = _CargoRetry(
             total=retries,
-            allowed_methods=["GET"],
+            allowed_methods=["GET", "POST"],  # Cargo's POSTs read (lists), or cancel: both safe to repeat
             status_forcelist=RETRY_STATUSES,
             backoff_factor=backoff,
             backoff_jitter=0.5,
@@ -541,21 +543,47 @@ class CargoClient:
         outcome = await self._get(run_path(run_uuid))
         if isinstance(outcome, Exception):
             raise outcome  # outside any `except`: no httpx exception chained to it
-        error = self._status_error(outcome, run_uuid)
+        error = self._status_error(outcome, f"run {one_line(run_uuid, 80)}")
         if error is not None:
             raise error
         return self._without_token(outcome.content)
+
+    async def get_json(self, path: str, *, what: str) -> Any:
+        """`GET path`, decoded; `what` names the thing in errors (`batch b1…`)."""
+        return await self._json("GET", path, None, what)
+
+    async def post_json(self, path: str, body: dict[str, Any], *, what: str) -> Any:
+        """`POST path` with a JSON body, decoded."""
+        return await self._json("POST", path, body, what)
+
+    async def _json(self, method: str, path: str, body: dict[str, Any] | None, what: str) -> Any:
+        outcome = await self._send(method, path, body)
+        if isinstance(outcome, Exception):
+            raise outcome
+        error = self._status_error(outcome, what, run=False)
+        if error is not None:
+            raise error
+        try:
+            return json.loads(self._without_token(outcome.content))
+        except (ValueError, RecursionError):
+            pass
+        raise InvalidResponseError(f"the answer about {what} is not JSON", "check --api-url")
 
     def _without_token(self, body: bytes) -> bytes:
         """The body with the token replaced, should a server or proxy send it back (an echo)."""
         return body if self._echoes is None else self._echoes.hide_in_bytes(body)
 
     async def _get(self, path: str) -> httpx.Response | Exception:
+        return await self._send("GET", path, None)
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response | Exception:
         loop = asyncio.get_running_loop()
         marker = _DEADLINE_AT.set(loop.time() + self.deadline)
         try:
             async with asyncio.timeout(self.deadline):
-                return await self._http.get(path)
+                if body is None:
+                    return await self._http.request(method, path)
+                return await self._http.request(method, path, json=body)
         except _StopRetrying as stop:
             return stop.response
         except FetchError as exc:  # raised while reading the body: too large, an unknown encoding
@@ -596,7 +624,10 @@ class CargoClient:
             return InvalidResponseError(f"the response could not be decoded ({kind})", "check --api-url")
         return RequestError(f"the request could not be sent ({kind})", "check --api-url")
 
-    def _status_error(self, response: httpx.Response, run_uuid: str) -> FetchError | None:
+    def _status_error(self, response: httpx.Response, what: str, *, run: bool = True) -> FetchError | None:
+        """The error an answer means, or None for a success. `what` names what was asked for
+        (`run 3f1c…`, `the trace t1…`); `run` is False for the endpoints around a run, whose
+        403 is about a permission and whose 404 may be an endpoint this API does not have."""
         code = response.status_code
         if 200 <= code < 300:
             return None
@@ -616,14 +647,16 @@ class CargoClient:
             )
         if code == 403:
             return ForbiddenError(
-                f"the token may not read run {one_line(run_uuid, 80)} (403){suffix}",
-                f"check --workspace / {ENV_WORKSPACE}: the run must be in the selected workspace",
+                f"the token may not read {what} (403){suffix}",
+                f"check --workspace / {ENV_WORKSPACE}: the run must be in the selected workspace"
+                if run
+                else "the token needs the orchestration:read permission (and the right --workspace)",
                 status_code=code,
             )
         if code == 404:
             return NotFoundError(
-                f"run {one_line(run_uuid, 80)} was not found (404){suffix}",  # a child run's id is API text
-                "check the run uuid, and the workspace with --workspace",
+                f"{what} was not found (404){suffix}",  # a child run's id is API text
+                "check the run uuid, and the workspace with --workspace" if run else "",
                 status_code=code,
             )
         if code == 429:

@@ -49,6 +49,11 @@ class NotFoundError(FetchError):
     pass
 
 
+class NotAvailableError(FetchError):
+    """What was asked for is not where the run came from: an endpoint a saved file cannot
+    answer, or a part of a bundle that was not saved. Said as "not available", never a fault."""
+
+
 class RateLimitedError(FetchError):
     retryable = True
     min_wait = 1.0

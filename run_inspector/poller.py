@@ -117,6 +117,13 @@ def _names_itself(source: RunSource, run_uuid: str) -> bool:
     return isinstance(source, FileSource) and run_uuid == source.root_uuid
 
 
+def check_run_uuid(expected: str, got: str | None) -> None:
+    """Raise `RunMismatchError` when an answer is another run than the one asked for (a
+    response without a uuid cannot be checked, and is let through)."""
+    if isinstance(got, str) and got.casefold() != expected.casefold():
+        raise RunMismatchError(expected, got)
+
+
 class _Stopped(Exception):
     """Raised between two parse steps once the poller is stopped: nobody wants the result."""
 
@@ -317,8 +324,8 @@ class Poller:
             return
         if self.expected_uuid is None:
             self.expected_uuid = got
-        elif got.casefold() != self.expected_uuid.casefold():
-            raise RunMismatchError(self.expected_uuid, got)
+        else:
+            check_run_uuid(self.expected_uuid, got)
 
     def _finished(self, graph: RunGraph, changed: bool) -> bool:
         """Whether the run is over, from its status and `finishedAt`.
@@ -372,7 +379,7 @@ class Poller:
         """
         with collector_paused():
             parsed = self.parser.parse(body)
-            graph = RunGraph.build(parsed, now=at)
+            graph = RunGraph.build(parsed, now=at, snapshot=not self.source.live)
             transitions = diff_graphs(self.graph, graph, at)
             findings = compute_findings(graph, now=at) if self.with_findings else None
             if self.freeze and self.parser.stats.mode != "incremental":

@@ -142,6 +142,8 @@ class ItemRuns:
     """The first failed items' failing node and error, fetched (a bounded number)."""
     sub_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     """Sub-graph node slug → status → how many of the fetched item runs ended so there."""
+    failed_at: dict[str, list[str]] = field(default_factory=dict)
+    """Sub-graph node slug → the fetched item runs in which that node failed."""
     fetched: int = 0
     """How many item runs were fetched in full (for `sub_counts` and `failures`)."""
 

@@ -1,7 +1,10 @@
 """Where runs come from: the API, the embedded demo, or a saved file (or bundle).
 
 Every source hands back the raw bytes of a GET-run response, so the same parsing, graph and
-change detection apply to all of them. No Textual import.
+change detection apply to all of them. The endpoints around a run (lists of runs, batches,
+traces, agent messages, metrics, cancel) are asked through the source too: the API answers
+them, a bundle answers what it holds (its runs), and anything else is "not available"
+(`NotAvailableError`), never a fault. No Textual import.
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ import re
 import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
 
 from .config import DEFAULT_MAX_BODY
-from .errors import BodyTooLargeError, ConfigError, InvalidResponseError, NotFoundError
-from .models import loads_any
+from .errors import BodyTooLargeError, ConfigError, InvalidResponseError, NotAvailableError, NotFoundError
+from .models import Run, loads_any
+from .resources import Batch, Message, RunList, RunMetrics, Trace
+from .sanitize import one_line
 
 if TYPE_CHECKING:
     from .client import CargoClient
@@ -49,6 +57,50 @@ class RunSource(ABC):
         it keeps them."""
         return {}
 
+    @property
+    def has_lineage(self) -> bool:
+        """Can it answer anything about a run besides the run (item runs, a trace)?"""
+        return True
+
+    def _not_here(self, what: str) -> NotAvailableError:
+        return NotAvailableError(f"{what} is not available from {self.description}")
+
+    async def list_runs(self, query: dict[str, Any]) -> RunList:
+        """`POST /orchestration/runs/list` with `query` (its filters, `limit`, `offset`)."""
+        raise self._not_here("a list of runs")
+
+    async def get_batch(self, batch_uuid: str) -> Batch:
+        raise self._not_here("the batch")
+
+    async def get_trace(self, trace_uuid: str) -> Trace:
+        raise self._not_here("the trace")
+
+    async def get_message(self, message_uuid: str) -> Message:
+        raise self._not_here("the agent's message")
+
+    async def run_metrics(self, query: dict[str, Any]) -> RunMetrics:
+        raise self._not_here("the workflow's metrics")
+
+    async def cancel_runs(self, workflow_uuid: str, run_uuids: list[str]) -> None:
+        raise self._not_here("cancelling")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _resource(model: type[M], data: Any, key: str | None, what: str) -> M:
+    """`data` (or `data[key]`) as `model`, tolerantly: unknown fields kept, a malformed answer
+    a clear error."""
+    value = data.get(key) if key is not None and isinstance(data, dict) else data
+    if not isinstance(value, dict):
+        raise InvalidResponseError(f"the answer about {what} has no {key or 'object'}", "check --api-url")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise InvalidResponseError(
+            f"the answer about {what} is malformed ({exc.error_count()} problem(s))", "check --api-url"
+        ) from None
+
 
 class ApiSource(RunSource):
     live = True
@@ -64,6 +116,52 @@ class ApiSource(RunSource):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def list_runs(self, query: dict[str, Any]) -> RunList:
+        data = await self.client.post_json("orchestration/runs/list", query, what="the list of runs")
+        return _resource(RunList, data, None, "the list of runs")
+
+    async def get_batch(self, batch_uuid: str) -> Batch:
+        what = f"batch {one_line(batch_uuid, 80)}"
+        return _resource(
+            Batch,
+            await self.client.get_json(_path("orchestration/batches", batch_uuid), what=what),
+            "batch",
+            what,
+        )
+
+    async def get_trace(self, trace_uuid: str) -> Trace:
+        what = f"trace {one_line(trace_uuid, 80)}"
+        return _resource(
+            Trace,
+            await self.client.get_json(_path("orchestration/traces", trace_uuid), what=what),
+            "trace",
+            what,
+        )
+
+    async def get_message(self, message_uuid: str) -> Message:
+        what = f"agent message {one_line(message_uuid, 80)}"
+        return _resource(
+            Message,
+            await self.client.get_json(_path("ai/messages", message_uuid), what=what),
+            "message",
+            what,
+        )
+
+    async def run_metrics(self, query: dict[str, Any]) -> RunMetrics:
+        data = await self.client.post_json("orchestration/runs/metrics", query, what="the workflow's metrics")
+        return _resource(RunMetrics, data, None, "the workflow's metrics")
+
+    async def cancel_runs(self, workflow_uuid: str, run_uuids: list[str]) -> None:
+        body = {"workflowUuid": workflow_uuid, "uuids": run_uuids}
+        await self.client.post_json("orchestration/runs/cancel", body, what="cancelling the run")
+
+
+def _path(prefix: str, uuid: str) -> str:
+    """`prefix/uuid`, the id percent-encoded (it is API text; dots too, so '..' stays a name)."""
+    if not uuid or uuid.strip() != uuid:
+        raise InvalidResponseError("an id to ask for is empty or has spaces around it")
+    return f"{prefix}/" + quote(uuid, safe="").replace(".", "%2E")
 
 
 class FileSource(RunSource):
@@ -97,6 +195,12 @@ class FileSource(RunSource):
 
     def body_at_hand(self) -> bytes:
         return self.body
+
+    @property
+    def has_lineage(self) -> bool:
+        """A bundle holds the runs that were open when it was saved; a plain file only its own."""
+        self.children()
+        return self._is_bundle
 
     def saved_runs(self) -> dict[str, bytes]:
         return self.children()
@@ -134,6 +238,37 @@ class FileSource(RunSource):
             raise NotFoundError(f"run {run_uuid} is not in {self.description}", hint)
         return found
 
+    async def list_runs(self, query: dict[str, Any]) -> RunList:
+        """The bundle's runs that match `query`'s run filters (a file holds no others)."""
+        children = self.children()
+        if not self._is_bundle:
+            raise self._not_here("a list of runs")
+        wanted = {key: query[key] for key in _LIST_FIELDS if query.get(key) is not None}
+        statuses = set(query.get("statuses") or [])
+        runs: list[Run] = []
+        for body in children.values():
+            try:
+                data = loads_any(body)
+            except (ValueError, RecursionError):
+                continue
+            run = data.get("run") if isinstance(data, dict) else None
+            if not isinstance(run, dict) or any(run.get(key) != value for key, value in wanted.items()):
+                continue
+            if statuses and run.get("status") not in statuses:
+                continue
+            try:
+                runs.append(Run.model_validate({**run, "nodes": None, "executions": []}))
+            except ValidationError:
+                continue
+        offset = int(query.get("offset") or 0)
+        limit = query.get("limit")
+        page = runs[offset : offset + int(limit)] if isinstance(limit, int) else runs[offset:]
+        return RunList(runs=page, count=len(runs))
+
+
+_LIST_FIELDS = ("workflowUuid", "batchUuid", "parentUuid", "parentNodeUuid", "parentBatchUuid")
+"""The `runs/list` filters a bundle can answer (the rest need the API)."""
+
 
 def bundle_bytes(root: bytes, children: dict[str, bytes]) -> bytes:
     """A bundle: the root response with the child runs opened in the session added.
@@ -141,12 +276,12 @@ def bundle_bytes(root: bytes, children: dict[str, bytes]) -> bytes:
     A run that was itself read from a bundle is stored without that bundle's runs: they are
     all at the top level, so bundles never nest.
     """
-    data = json.loads(root)
+    data = loads_any(root)
     if not isinstance(data, dict):
         raise InvalidResponseError("the run to save is not a JSON object")
     runs: dict[str, Any] = {}
     for uuid, body in children.items():
-        response = json.loads(body)
+        response = loads_any(body)
         if isinstance(response, dict):
             response.pop(BUNDLE_KEY, None)
         runs[uuid] = response

@@ -44,6 +44,12 @@ class RawServer:
     steps: list[Step]
     url: str = ""
     requests: list[bytes] = field(default_factory=list)
+    """The requests for the run (the first `GET …/orchestration/runs/…` asked for, and again):
+    each is answered by the next step."""
+    other_requests: list[bytes] = field(default_factory=list)
+    """Requests for anything else (a trace, a list of runs, another run): answered 404, as by an
+    API without those endpoints or runs, so they take no step of the script."""
+    run_line: bytes | None = None
     _release: threading.Event = field(default_factory=threading.Event)
 
     def _head(self, step: Step, length: int) -> bytes:
@@ -59,6 +65,14 @@ class RawServer:
                 if not chunk:
                     return
                 data += chunk
+            line = data.split(b"\r\n", 1)[0]
+            if self.run_line is None and line.startswith(b"GET ") and b"/orchestration/runs/" in line:
+                self.run_line = line
+            if line != self.run_line:
+                self.other_requests.append(data)
+                body = b'{"errorMessage": "Route not found", "reason": "notFound"}'
+                conn.sendall(self._head(Step("answer", 404), len(body)) + body)
+                return
             step = self.steps[min(len(self.requests), len(self.steps) - 1)]
             self.requests.append(data)
             if step.kind == "hang":

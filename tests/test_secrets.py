@@ -134,7 +134,7 @@ def test_the_hostile_run_through_the_api_shows_no_token(
     argv, environ = token_args
     with raw_server(answer(200, HOSTILE.read_bytes())) as server:
         for mode in ("--print", "--json"):
-            code, out, _ = invoke(capture, [RUN, mode, "--api-url", server.url, *argv], environ)
+            code, out, _ = invoke(capture, ["run-hostile-0001", mode, "--api-url", server.url, *argv], environ)
             assert code == 0 and HOSTILE_TEXTS["markup-click-quit"] in out
     assert_token_was_sent(server.requests)
 

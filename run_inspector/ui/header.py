@@ -149,7 +149,10 @@ class RunHeader(Static):
                 text.append(f" · {one_line(status.error.message, 120)}")
             return text
         if state == "finished":
-            return Text(f"■ finished · updated {when}", style="dim")
+            text = Text(f"■ finished · updated {when}", style="dim")
+            if status.note:  # e.g. an unknown status that stopped changing
+                text.append(f" · {one_line(status.note, 160)}", style="yellow")
+            return text
         if state == "static":
             return Text(f"▤ {one_line(self.source_description, 60)}", style="dim")
         if state == "loading":

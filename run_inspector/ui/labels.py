@@ -104,6 +104,24 @@ def tree_label(
     return text
 
 
+def relative_time(moment: datetime | None, now: datetime | None = None) -> str:
+    """`12s ago`, `5m ago`, `3h ago`, `4d ago`: how long ago a run was created."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    except OverflowError:
+        return "—"
+    if seconds < 0:
+        return "just now"
+    for size, unit in ((86_400, "d"), (3_600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return f"{int(seconds)}s ago"
+
+
 def local_time(moment: datetime | None) -> str:
     if moment is None:
         return "—"
