@@ -115,7 +115,8 @@ class _Context:
         self.graph = graph
         self.child_run = bool(graph.run.parent_uuid)
         """An item (or a run another run started) reads its parent run's nodes too."""
-        self.parent = _Context(parent) if parent is not None else None
+        is_parent = parent is not None and parent.run.uuid == graph.run.parent_uuid
+        self.parent = _Context(parent) if parent is not None and is_parent else None
         self.context: dict[str, Any] = graph.response.run_context or {}
         self.computed: dict[str, Any] = graph.response.run_computed_configs or {}
         self.by_slug: dict[str, NodeState] = {}

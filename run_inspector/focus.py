@@ -79,3 +79,27 @@ def chosen_execution(state: NodeState | None, remembered: int | None = None) -> 
         if (execution.status or "") in FAILED_STATUSES and execution.error_message:
             return number
     return len(state.executions) - 1
+
+
+def run_to_open(graph: RunGraph, state: NodeState, chosen: int | None = None) -> str | None:
+    """The run `o` opens from a node: the run the chosen execution started (by default the
+    first that failed: a group's failed item); for a node of a group's sub-graph, the first item
+    run in which it failed; for a group, its first failed item run, else its first; else any
+    run the node (or its group) started."""
+    if chosen is not None and 0 <= chosen < len(state.executions):
+        started = state.executions[chosen].node_run_uuid
+        if started:
+            return started
+    group = state.uuid if state.items is not None else state.scope
+    listed = graph.lineage.items.get(group or "")
+    if listed is not None:
+        if state.items is None and state.slug and listed.failed_at.get(state.slug):
+            return listed.failed_at[state.slug][0]
+        if listed.failures:
+            return listed.failures[0].run_uuid
+        if listed.runs and listed.runs[0].uuid:
+            return listed.runs[0].uuid
+    if state.child_runs:
+        return state.child_runs[0]
+    owner = graph.states.get(state.scope or "")
+    return owner.child_runs[0] if owner is not None and owner.child_runs else None

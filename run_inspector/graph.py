@@ -757,6 +757,8 @@ class RunGraph:
                 failed.append(((int(went_on), *when), uuid))
         failed.sort()
         trace = self.lineage.trace
+        if trace is not None and (trace.root_run_uuid or (None if run.parent_uuid else run.uuid)) != run.uuid:
+            trace = None  # the verdict of the lineage's root run, not of this one (an item, say)
         official = TRACE_VERDICTS.get(trace.status or "") if trace is not None else None
         if official is not None and not (official == "running" and status in TERMINAL_STATUSES):
             verdict, source = official, "cargo"

@@ -199,6 +199,7 @@ class Poller:
         still_limit: int = 10,
         threaded: bool = True,
         findings: bool = False,
+        parent: RunGraph | None = None,
         freeze: bool = True,
     ) -> None:
         self.source = source
@@ -226,6 +227,8 @@ class Poller:
         self.threaded = threaded
         """Digest new bodies in a worker thread (off the caller's event loop)."""
         self.with_findings = findings
+        self.parent = parent
+        """The run that started this one, when at hand: the findings check what it reads of it."""
         self.freeze = freeze
         """`gc.freeze()` after each new snapshot (see `_digest`)."""
         self.status = PollStatus("loading")
@@ -381,7 +384,7 @@ class Poller:
             parsed = self.parser.parse(body)
             graph = RunGraph.build(parsed, now=at, snapshot=not self.source.live)
             transitions = diff_graphs(self.graph, graph, at)
-            findings = compute_findings(graph, now=at) if self.with_findings else None
+            findings = compute_findings(graph, now=at, parent=self.parent) if self.with_findings else None
             if self.freeze and self.parser.stats.mode != "incremental":
                 if gc.get_freeze_count():
                     # What an earlier freeze pinned and has died since (inside a cycle: a

@@ -64,6 +64,18 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
                     for edge in state.edges
                 ],
                 "childRuns": list(state.child_runs),
+                "items": (
+                    {
+                        "total": state.items.total,
+                        "done": state.items.done,
+                        "failed": state.items.failed,
+                        "active": state.items.active,
+                        "source": state.items.source,
+                        "batchUuid": state.batch_uuid,
+                    }
+                    if state.items is not None
+                    else None
+                ),
             }
         )
     return {
@@ -76,6 +88,8 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
             "recordTitle": run.record_title,
             "status": summary.status,
             "verdict": summary.verdict,
+            "verdictSource": summary.verdict_source,
+            "lineageCredits": summary.lineage_credits,
             "errorMessage": summary.error_message,
             "createdAt": _iso(summary.created_at),
             "finishedAt": _iso(summary.finished_at),
@@ -97,6 +111,22 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
             for a in graph.anomalies
         ],
         "findings": [f.to_dict() if isinstance(f, Finding) else f for f in findings or []],
+        "failedItems": [
+            {
+                "groupNodeUuid": node_uuid,
+                "runUuid": failure.run_uuid,
+                "recordTitle": failure.record_title,
+                "nodeSlug": failure.node_slug,
+                "error": failure.error,
+            }
+            for node_uuid, listed in graph.lineage.items.items()
+            for failure in listed.failures
+        ],
+        "moreFailedItems": sum(
+            max((listed.failed_count or 0) - len(listed.failures), 0)
+            for listed in graph.lineage.items.values()
+        ),
+        "unavailable": dict(graph.lineage.notes),
     }
 
 
@@ -128,7 +158,9 @@ def _finite(value: Any, path: str, paths: list[str]) -> Any:
         paths.append(path)
         return None
     if isinstance(value, dict):
-        return {key: _finite(item, f"{path}.{key}" if path else str(key), paths) for key, item in value.items()}
+        return {
+            key: _finite(item, f"{path}.{key}" if path else str(key), paths) for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_finite(item, f"{path}[{index}]", paths) for index, item in enumerate(value)]
     return value

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from .findings import Finding, listed_findings
-from .graph import RunGraph
+from .graph import NodeState, RunGraph
 from .layout import ItemKind, TreeItem, flat_layout
 from .present import (
     FINDING_DETAIL_LINES,
@@ -171,6 +171,40 @@ def finding_lines(graph: RunGraph, findings: Sequence[Finding]) -> list[Line]:
     return lines
 
 
+ITEM_ERROR_LINES = 3
+
+
+def item_failure_lines(graph: RunGraph, state: NodeState) -> list[Line]:
+    """Under a group whose items failed: each failed item (as far as it was read), the node
+    that failed in it and its error; then how many more failed."""
+    listed = graph.lineage.items.get(state.uuid)
+    if listed is None or not listed.failures:
+        return []
+    lines: list[Line] = []
+    for failure in listed.failures:
+        title = one_line(failure.record_title or "(untitled record)", TITLE_LIMIT)
+        at = f" at {one_line(failure.node_slug, TITLE_LIMIT)}" if failure.node_slug else ""
+        lines.append(
+            Line(
+                (
+                    (f"✖ item {title}", "bold red"),
+                    (f"  run {one_line(failure.run_uuid, 80)}", "dim"),
+                    (f"  failed{at}", "red"),
+                )
+            )
+        )
+        for error_line in error_lines(failure.error or "no error recorded", limit=ITEM_ERROR_LINES):
+            lines.append(Line(((f"  {error_line}", "red"),)))
+    failed = (
+        listed.failed_count
+        if listed.failed_count is not None
+        else (state.items.failed if state.items else None)
+    )
+    if failed is not None and failed > len(listed.failures):
+        lines.append(Line(((f"+{failed - len(listed.failures):,} more failed", "dim"),)))
+    return lines
+
+
 def layout(graph: RunGraph, findings: Sequence[Finding] | None = None) -> list[Line]:
     """Every line of `--print`: the header, the tree, the findings and the anomalies."""
     lines = header_lines(graph)
@@ -183,7 +217,10 @@ def layout(graph: RunGraph, findings: Sequence[Finding] | None = None) -> list[L
         lines.append(Line(((prefix, ""), body), "dim"))
         if item.kind is ItemKind.NODE:
             state = states[item.node_uuid or ""]
-            if state.first_error and state.failed:
+            failed_items = item_failure_lines(graph, state)
+            if failed_items:
+                lines.extend(Line(((under + "   ", "dim"), line)) for line in failed_items)
+            elif state.first_error and state.failed:
                 for error_line in error_lines(state.first_error):
                     lines.append(Line(((under + "   ", "dim"), (error_line, "red"))))
     if findings is not None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .graph import NodeState, RunGraph
+from .graph import IN_CHILD_RUNS, NodeState, RunGraph
 from .layout import ItemKind, TreeItem
+from .models import FAILED_STATUSES
 from .present import (
     EDGE_LIMIT,
     EDGE_STYLE,
@@ -77,7 +78,7 @@ def item_parts(graph: RunGraph, item: TreeItem) -> list[Part]:
     """The parts of the line that shows `item`."""
     state = graph.states.get(item.node_uuid or "")
     if item.kind is ItemKind.NODE and state is not None:
-        return node_parts(state)
+        return node_parts(state, graph)
     if item.kind is ItemKind.REF and state is not None:
         look = status_look(state.status)
         return [
@@ -99,6 +100,33 @@ def item_parts(graph: RunGraph, item: TreeItem) -> list[Part]:
     return [Part(Role.NOTE, "⚠ ", "yellow"), Part(Role.NOTE, one_line(item.text, NOTE_LIMIT), "yellow")]
 
 
+@dataclass(frozen=True)
+class AcrossItems:
+    """How a sub-graph node ended across its group's item runs (those that were read)."""
+
+    counts: dict[str, int]
+    failed: int
+    text: str
+    """`✔2 ✖1`, and `in 25 of 5,000 items` when not every item run was read."""
+
+
+def across_items(graph: RunGraph, state: NodeState) -> AcrossItems | None:
+    """For a node of a group's sub-graph: its outcomes across the item runs read (lineage)."""
+    if state.status != IN_CHILD_RUNS or state.scope is None or not state.slug:
+        return None
+    listed = graph.lineage.items.get(state.scope)
+    counts = listed.sub_counts.get(state.slug) if listed is not None else None
+    if listed is None or not counts:
+        return None
+    order = sorted(counts, key=lambda status: (status != "success", status not in FAILED_STATUSES, status))
+    text = " ".join(f"{status_look(status).glyph}{counts[status]:,}" for status in order)
+    total = listed.count if listed.count is not None else len(listed.runs)
+    if listed.fetched < total:
+        text += f" (in {listed.fetched:,} of {total:,} items)"
+    failed = sum(n for status, n in counts.items() if status in FAILED_STATUSES)
+    return AcrossItems(counts, failed, text)
+
+
 def line_style(graph: RunGraph, item: TreeItem) -> str:
     """The style under a whole line: a node's line takes its status colour where a renderer
     has room for colour (the TUI's tree; `--print` colours the status word only)."""
@@ -106,11 +134,16 @@ def line_style(graph: RunGraph, item: TreeItem) -> str:
     return status_look(state.status).style if item.kind is ItemKind.NODE and state is not None else ""
 
 
-def node_parts(state: NodeState) -> list[Part]:
+def node_parts(state: NodeState, graph: RunGraph | None = None) -> list[Part]:
     look = status_look(state.status)
+    glyph, style = look.glyph, look.style
+    across = across_items(graph, state) if graph is not None else None
+    if across is not None and across.failed:  # it failed in an item: a cross, not the loop mark
+        failed = status_look("error")
+        glyph, style = failed.glyph, failed.style
     parts = [
-        Part(Role.MARK, f"{look.glyph} ", look.style),
-        Part(Role.STATUS, f"{look.word:<13} ", look.style),
+        Part(Role.MARK, f"{glyph} ", style),
+        Part(Role.STATUS, f"{look.word:<13} ", style),
         Part(Role.NAME, one_line(state.title, TITLE_LIMIT), "bold" if state.failed else ""),
     ]
     if slug_differs(state):
@@ -118,6 +151,8 @@ def node_parts(state: NodeState) -> list[Part]:
     parts.append(Part(Role.KIND, f"  {one_line(state.kind_action, KIND_LIMIT)}", "dim"))
     if state.items is not None:
         parts.append(Part(Role.ITEMS, f"  {items_text(state.items)}", items_style(state.items)))
+    if across is not None:
+        parts.append(Part(Role.ITEMS, f"  {across.text}", "bold red" if across.failed else "cyan"))
     counts = [x for x in (fmt_attempts(state), fmt_credits(state.credits)) if x]
     if state.child_runs and state.items is None:
         counts.append(f"{len(state.child_runs)} child run{'s' if len(state.child_runs) > 1 else ''}")

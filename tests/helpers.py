@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from run_inspector.errors import NotFoundError
 from run_inspector.graph import RunGraph
 from run_inspector.models import parse_run_response
 from run_inspector.source import RunSource
@@ -106,6 +107,8 @@ class ScriptedSource(RunSource):
         self.calls = 0
 
     async def fetch_bytes(self, run_uuid: str) -> bytes:
+        if run_uuid != self.root_uuid:  # another run (an item, a child): not in the script
+            raise NotFoundError(f"run {run_uuid} is not in the script")
         answer = self.answers[min(self.calls, len(self.answers) - 1)]
         self.calls += 1
         if isinstance(answer, Exception):
@@ -130,6 +133,8 @@ class PushSource(RunSource):
         self.answers.put_nowait(json.dumps(answer).encode() if isinstance(answer, dict) else answer)
 
     async def fetch_bytes(self, run_uuid: str) -> bytes:
+        if run_uuid != self.root_uuid:  # another run (an item, a child): nothing was pushed for it
+            raise NotFoundError(f"run {run_uuid} was not pushed")
         self.fetches += 1
         answer = await self.answers.get()
         if isinstance(answer, Exception):

@@ -71,7 +71,19 @@ def test_json_is_valid_and_follows_the_schema() -> None:
     code, out, _ = invoke("--file", FAILED, "--json")
     data = json.loads(out)
     assert code == 0 and data["schema"] == SCHEMA
-    assert set(data) == {"schema", "run", "nodes", "failedNodes", "firstFailedNode", "anomalies", "findings"}
+    assert set(data) == {
+        "schema",
+        "run",
+        "nodes",
+        "failedNodes",
+        "firstFailedNode",
+        "anomalies",
+        "findings",
+        "failedItems",
+        "moreFailedItems",
+        "unavailable",
+    }
+    assert (data["failedItems"], data["moreFailedItems"], data["unavailable"]) == ([], 0, {})
     assert data["run"]["status"] == "error" and data["run"]["verdict"] == "failed"
     assert data["failedNodes"] == ["n-enrich", "n-sync"] and data["firstFailedNode"] == "n-sync"
     branch = next(n for n in data["nodes"] if n["slug"] == "is_qualified")

@@ -479,7 +479,7 @@ async def test_number_keys_switch_panes_from_inside_the_error_text(failed_source
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         tabs = app.main.query_one(TabbedContent)
-        for key, tab in zip("1234567", PANE_IDS, strict=True):
+        for key, tab in zip("123456789"[: len(PANE_IDS)], PANE_IDS, strict=True):
             await pilot.press("3")
             app.main.query_one("#error-text", TextArea).focus()
             await pilot.press(key)
@@ -771,7 +771,7 @@ async def test_findings_the_poller_computed_are_shown_as_they_are(monkeypatch: p
     from run_inspector.findings import Finding
 
     given = [Finding("missing-output", "warning", "n-enrich", "from the feed")]
-    monkeypatch.setattr("run_inspector.poller.compute_findings", lambda graph, now=None: given)
+    monkeypatch.setattr("run_inspector.poller.compute_findings", lambda graph, **options: given)
 
     def never(graph: RunGraph) -> list[Finding]:
         raise AssertionError("the app computed the findings again")

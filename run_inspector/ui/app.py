@@ -25,7 +25,7 @@ from textual.screen import Screen
 
 from ..errors import InspectorError
 from ..findings import compute_findings
-from ..focus import FINDINGS, first_focus, wrong_finding
+from ..focus import first_focus, run_to_open, wrong_finding
 from ..graph import NodeState, RunGraph
 from ..models import FAILED_STATUSES, TERMINAL_STATUSES
 from ..poller import Transition
@@ -39,6 +39,7 @@ from .labels import message_text, why_text
 from .messages import OpenRun
 from .panes import Selection
 from .panes.deck import PaneDeck
+from .panes.items import ItemsPane
 from .run_screen import NARROW_WIDTH, RunScreen
 from .runs import RunView
 from .screens import COMMANDS, HelpScreen, WhyScreen, command_bindings
@@ -152,22 +153,26 @@ class InspectorApp(App[None]):
         if not self.is_running:
             return  # the app is closing
         snapshot, view = message.snapshot, self.view
-        findings = snapshot.findings if snapshot.findings is not None else compute_findings(snapshot.graph)
+        graph = snapshot.graph
+        findings = snapshot.findings if snapshot.findings is not None else compute_findings(graph)
+        lineage = view.lineage
+        known = lineage.trace is not None or lineage.items or lineage.batches
+        # What the endpoints said last holds until they say otherwise: the counts of a batch,
+        # the failed items, Cargo's verdict. (The feed's findings were made without them.)
+        if known and (graph.apply_lineage(lineage) or lineage.items):
+            findings = compute_findings(graph, parent=self._parent_graph())
         if view.tab is None:
             # The first screen's pane is made before the run shows, so that the first screen
             # with the run on it has that pane filled in too.
-            focus = first_focus(snapshot.graph, findings)
-            view.tab = focus.pane
-            if view.focus_node is None and focus.pane == FINDINGS:
-                view.focus_node = focus.node_uuid
+            view.tab = first_focus(graph, findings).pane
             await self.deck.open(view.tab)
             if message.generation != self.feed.generation or not self.is_running:
                 return
         first = view.graph is None
-        view.graph = snapshot.graph
+        view.graph = graph
         view.findings = findings
         if snapshot.body:
-            self.bodies[snapshot.graph.run.uuid or view.fetch_uuid] = snapshot.body
+            self.bodies[graph.run.uuid or view.fetch_uuid] = snapshot.body
         if first and view.replaces_below and len(self.stack) > 1:
             self.stack[:-1] = []
             view.replaces_below = False
@@ -179,10 +184,33 @@ class InspectorApp(App[None]):
         self.run_tree.flash(t.node_uuid for t in transitions if t.node_uuid is not None)
         self.main.show_run(reset=first)
         self._release_paint()
+        self.feed.ask_lineage(graph, force=first or graph.summary.status in TERMINAL_STATUSES)
         if transitions:
             # The notification waits for the next turn of the event loop: a big refresh is
             # then two steps, neither of them long (see benchmarks/README.md).
             self.call_later(self._announce, transitions)
+
+    @on(RunFeed.LineageArrived)
+    def _on_lineage(self, message: RunFeed.LineageArrived) -> None:
+        """What the endpoints around the run said: taken into the graph on screen (a batch's
+        failed items fail its group), the findings and every view brought up to date."""
+        view, graph = self.view, self.graph
+        if graph is None or not self.is_running:
+            return
+        lineage = view.lineage = message.lineage
+        graph.apply_lineage(lineage)
+        if lineage.trace is not None or lineage.items or lineage.batches:  # else: nothing to say
+            view.findings = compute_findings(graph, parent=self._parent_graph())
+        self.main.show_run(reset=False)
+
+    def _parent_graph(self) -> RunGraph | None:
+        """The run below the one on top, when it is the one that started it."""
+        if len(self.stack) < 2:
+            return None
+        below, graph = self.stack[-2].graph, self.graph
+        if below is None or graph is None or not graph.run.parent_uuid:
+            return None
+        return below if below.run.uuid == graph.run.parent_uuid else None
 
     @on(RunFeed.StatusChanged)
     def _on_poll_status(self, message: RunFeed.StatusChanged) -> None:
@@ -336,14 +364,14 @@ class InspectorApp(App[None]):
     # -- the stack of runs --------------------------------------------------------------
 
     def action_open_child(self) -> None:
-        state = self.selected_state()
-        selection = self.selection()
+        """The item run under the Items pane's cursor; else the run the node leads to
+        (`focus.run_to_open`: a group's first failed item, the chosen execution's child run)."""
+        state, selection = self.selected_state(), self.selection()
         if state is None or selection is None:
             return
-        chosen = selection.chosen
-        target = chosen.node_run_uuid if chosen is not None and chosen.node_run_uuid else None
-        if target is None and state.child_runs:
-            target = state.child_runs[0]
+        items = self.deck.pane("items") if self.deck.active == "items" else None
+        target = items.chosen_run() if isinstance(items, ItemsPane) else None
+        target = target or run_to_open(selection.graph, state, selection.execution)
         if target is None:
             self.notify(f"{one_line(state.title, 60)} started no child run", severity="warning", timeout=3)
             return
@@ -372,7 +400,7 @@ class InspectorApp(App[None]):
         self.run_tree.stop_flashing()
         self.main.show_message(f"Loading run {one_line(view.fetch_uuid, 60)}…")
         self.header.show_loading(view.fetch_uuid)
-        self.feed.start(view.fetch_uuid)
+        self._start_feed()
 
     def _restore_view(self) -> None:
         """Show the run on top of the stack again, as it was left, and poll it."""
@@ -382,7 +410,11 @@ class InspectorApp(App[None]):
         if view.graph is not None:
             self.main.show_message(None)
             self.main.show_run(reset=True)
-        self.feed.start(view.fetch_uuid)
+        self._start_feed()
+
+    def _start_feed(self) -> None:
+        """Poll the run on top; the run below is handed over as its parent (used if it is)."""
+        self.feed.start(self.view.fetch_uuid, parent=self.stack[-2].graph if len(self.stack) > 1 else None)
 
     def _save_view(self) -> None:
         view = self.view

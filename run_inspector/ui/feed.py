@@ -9,14 +9,21 @@ longer shown never lands. Tests drive it with a source, as the CLI does.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from textual.message import Message
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
+from ..graph import RunGraph
+from ..lineage import load_lineage
 from ..poller import Poller, PollStatus, Snapshot
+from ..resources import Lineage
 from ..source import RunSource
+
+LINEAGE_EVERY = 5.0
+"""While a run (or its batch) is at work, its lineage is asked again at most this often."""
 
 
 class RunFeed(Widget):
@@ -32,6 +39,14 @@ class RunFeed(Widget):
         def __init__(self, status: PollStatus, generation: int) -> None:
             super().__init__()
             self.status = status
+            self.generation = generation
+
+    class LineageArrived(Message):
+        """What the endpoints around the run said (its trace, its groups' item runs)."""
+
+        def __init__(self, lineage: Lineage, generation: int) -> None:
+            super().__init__()
+            self.lineage = lineage
             self.generation = generation
 
     class Crashed(Message):
@@ -51,14 +66,17 @@ class RunFeed(Widget):
         self.generation = 0
         self.status: PollStatus | None = None
         """The last poll state of the current poller."""
+        self._lineage_asked = -LINEAGE_EVERY
 
-    def start(self, run_uuid: str) -> None:
-        """Poll `run_uuid` (a file: read it once), replacing whatever was polled."""
+    def start(self, run_uuid: str, *, parent: RunGraph | None = None) -> None:
+        """Poll `run_uuid` (a file: read it once), replacing whatever was polled. `parent` is
+        the run that started it, when at hand (its findings check what it reads of it)."""
         self.stop()
         self.generation += 1
         generation = self.generation
         self.run_uuid = run_uuid
         self.status = None
+        self._lineage_asked = -LINEAGE_EVERY
 
         def on_snapshot(snapshot: Snapshot) -> None:
             self.post_message(self.SnapshotArrived(snapshot, generation))
@@ -79,6 +97,27 @@ class RunFeed(Widget):
         self.worker = self.run_worker(
             poller.run(), name="poll", group="poll", exclusive=True, exit_on_error=False
         )
+
+    def ask_lineage(self, graph: RunGraph, *, force: bool = False) -> None:
+        """Ask the endpoints around the run for its lineage, in a worker; at most every
+        `LINEAGE_EVERY` seconds while the run is at work (a finished run's last answer is
+        always asked for: `force`)."""
+        if not self.source.has_lineage:
+            return
+        has_items = any(state.items is not None for state in graph.states.values())
+        if not graph.run.trace_uuid and not has_items:
+            return
+        now = time.monotonic()
+        if not force and now - self._lineage_asked < LINEAGE_EVERY:
+            return
+        self._lineage_asked = now
+        generation = self.generation
+
+        async def load() -> None:
+            lineage = await load_lineage(self.source, graph)
+            self.post_message(self.LineageArrived(lineage, generation))
+
+        self.run_worker(load(), name="lineage", group="lineage", exclusive=True, exit_on_error=False)
 
     def stop(self) -> None:
         if self.poller is not None:
@@ -108,6 +147,10 @@ class RunFeed(Widget):
         if message.generation != self.generation:
             message.stop()  # from the poller of a run no longer shown
 
+    def on_run_feed_lineage_arrived(self, message: LineageArrived) -> None:
+        if message.generation != self.generation:
+            message.stop()
+
     def on_run_feed_status_changed(self, message: StatusChanged) -> None:
         if message.generation != self.generation:
             message.stop()
@@ -116,5 +159,11 @@ class RunFeed(Widget):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         event.stop()
-        if event.worker is self.worker and event.state is WorkerState.ERROR:
-            self.post_message(self.Crashed(event.worker.error))
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker is self.worker:
+            self.post_message(self.Crashed(error))
+        elif event.worker.group == "lineage":  # a bug there hides the lineage, not the run
+            note = f"could not be read ({type(error).__name__}: {error})"
+            self.post_message(self.LineageArrived(Lineage(notes={"lineage": note}), self.generation))

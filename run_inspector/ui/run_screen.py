@@ -120,8 +120,8 @@ class RunScreen(Screen[object]):
                 view.expanded = self._default_expanded(layout)
             tree.expanded_keys = view.expanded
             tree.show(layout, graph, reset=True)
-            start_key = self._start_key(view, layout)
-            view.auto_key = start_key if view.cursor_key != start_key else None
+            start_key, automatic = self._start_key(view, layout)
+            view.auto_key = start_key if automatic else None
             self.go_to(start_key)
             self._show_panes()
             self.deck.show_soon(view.tab or "overview")
@@ -159,15 +159,20 @@ class RunScreen(Screen[object]):
             return {key for key, item in layout.items.items() if item.children}
         return set()
 
-    def _start_key(self, view: RunView, layout: Layout) -> str | None:
+    def _start_key(self, view: RunView, layout: Layout) -> tuple[str | None, bool]:
+        """Where the cursor goes when a run shows, and whether the app chose it (then it
+        follows the run while the user leaves it there): where the user was, else the node
+        asked for (the parent's group), else where the answer is (`focus`)."""
         if view.cursor_key is not None and view.cursor_key in layout.items:
-            return view.cursor_key
+            return view.cursor_key, False
+        if view.focus_node is not None and view.focus_node in layout.node_keys:
+            return layout.node_keys[view.focus_node], False
         graph = view.graph
         assert graph is not None
-        for uuid in (view.focus_node, first_focus(graph, view.findings).node_uuid):
-            if uuid is not None and uuid in layout.node_keys:
-                return layout.node_keys[uuid]
-        return layout.order[0] if layout.order else None
+        uuid = first_focus(graph, view.findings).node_uuid
+        if uuid is not None and uuid in layout.node_keys:
+            return layout.node_keys[uuid], True
+        return (layout.order[0] if layout.order else None), True
 
     def go_to(self, key: str | None) -> None:
         if key is not None and self.run_tree.go_to(key):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ..findings import Finding
 from ..graph import RunGraph
 from ..poller import Transition
+from ..resources import Lineage
 
 
 @dataclass
@@ -29,6 +30,8 @@ class RunView:
     """Opened as the parent of the run below it: once loaded, it takes that run's place."""
     findings: list[Finding] = field(default_factory=list)
     """`compute_findings` of the graph, computed once per new graph."""
+    lineage: Lineage = field(default_factory=Lineage)
+    """What the endpoints around the run said last (its trace, its groups' item runs)."""
 
     @property
     def title(self) -> str:

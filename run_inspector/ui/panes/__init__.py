@@ -14,6 +14,7 @@ from .error import ErrorPane
 from .events import EventsPane, EventsTable
 from .executions import ExecutionsPane, ExecutionTable
 from .findings import FindingsList, FindingsPane
+from .items import ItemsPane, ItemsTable
 from .overview import OverviewPane
 from .widgets import JsonTree, ReadOnlyText
 
@@ -51,6 +52,7 @@ PANES: tuple[PaneSpec, ...] = (
         "Show the Findings pane (what looks wrong)",
         follows_selection=False,
     ),
+    PaneSpec("items", "Items", ItemsPane, "Show the Items pane (a group's item runs; enter opens one)"),
 )
 PANE_IDS: tuple[str, ...] = tuple(spec.id for spec in PANES)
 
@@ -72,6 +74,8 @@ __all__ = [
     "FindingsList",
     "FindingsPane",
     "InputPane",
+    "ItemsPane",
+    "ItemsTable",
     "JsonPane",
     "JsonTree",
     "OutputPane",

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ...present import items_text, node_name
 from ...sanitize import one_line
 from .base import Copy, Pane, RunContext, why_empty
 from .widgets import ReadOnlyText
@@ -31,16 +32,24 @@ class ErrorPane(Pane, VerticalScroll):
         yield Static(Text(""), markup=False, expand=True, id="run-error-head")
         yield ReadOnlyText(id="run-error-text")
 
+    def draw_key(self, context: RunContext) -> object:
+        selection = context.selection  # item failures arrive later, with the lineage
+        return (context.graph, selection.node_uuid, selection.execution, id(context.graph.lineage))
+
     def draw(self, context: RunContext) -> None:
         selection = context.selection
         state = selection.state
         head = Text()
         message = node_error(context)
         if state is not None:
-            head.append(one_line(state.title, 120), style="bold")
+            head.append(node_name(state, 120), style="bold")
             head.append("\n")
         chosen = selection.chosen
-        if message is not None:
+        failures = item_failures(context)
+        if failures is not None:
+            head.append(failures[0], style="red")
+            message = failures[1]
+        elif message is not None:
             where = (
                 f"execution {(selection.execution or 0) + 1} of {len(state.executions) if state else 0}"
                 if chosen is not None and chosen.error_message
@@ -64,8 +73,44 @@ class ErrorPane(Pane, VerticalScroll):
         area.show(text or "")
 
     def copy(self) -> Copy | None:
-        message = node_error(self.context) if self.context is not None else None
+        if self.context is None:
+            return None
+        failures = item_failures(self.context)
+        message = failures[1] if failures is not None else node_error(self.context)
         return Copy("error", message) if message else None
+
+
+def item_failures(context: RunContext) -> tuple[str, str] | None:
+    """For a group whose items failed: a heading (`1 of 3 items failed · o opens …`) and the
+    failed items with where each failed and its full error, as far as they were read."""
+    state = context.selection.state
+    if state is None:
+        return None
+    group = state.uuid if state.items is not None else state.scope
+    listed = context.graph.lineage.items.get(group or "")
+    if listed is None:
+        return None
+    failures = listed.failures
+    if state.items is None:  # a node of the group's sub-graph: the items that failed there
+        failures = [f for f in failures if f.node_slug == state.slug]
+        failed_here = len(listed.failed_at.get(state.slug or "", []))
+        head = f"failed in {failed_here:,} of the {listed.fetched:,} item runs read" if failed_here else ""
+    else:
+        head = f"{items_text(state.items)}"
+    if not failures:
+        return None
+    counts = state.items
+    first = failures[0]
+    head += f" · o opens item {one_line(first.record_title or first.run_uuid, 60)}"
+    blocks = []
+    for failure in failures:
+        at = f" · failed at {failure.node_slug}" if failure.node_slug else ""
+        title = failure.record_title or "(untitled record)"
+        blocks.append(f"item {title} · run {failure.run_uuid}{at}\n{failure.error or 'no error recorded'}")
+    failed = listed.failed_count if listed.failed_count is not None else (counts.failed if counts else None)
+    if counts is not None and failed is not None and failed > len(failures):
+        blocks.append(f"+{failed - len(failures):,} more failed (the Items pane lists them)")
+    return head, "\n\n".join(blocks)
 
 
 def node_error(context: RunContext) -> str | None:
