@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,11 +162,9 @@ class AgentView:
     """The message's structured output (for a native agent node without one: its answer)."""
 
     @property
-    def tool_calls(self) -> Iterator[ToolCall]:
-        for step in self.steps:
-            for part in step.parts:
-                if isinstance(part, ToolCall):
-                    yield part
+    def tool_calls(self) -> list[ToolCall]:
+        """Every tool call, in order, across the steps."""
+        return [part for step in self.steps for part in step.parts if isinstance(part, ToolCall)]
 
     @property
     def started_runs(self) -> list[str]:
