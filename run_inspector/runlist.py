@@ -28,7 +28,7 @@ from typing import Any
 
 from .errors import FetchError, ForbiddenError, InvalidResponseError, NotFoundError, UsageError
 from .graph import RunGraph
-from .models import RUN_STATUSES, Run
+from .models import ACTIVE_STATUSES, RUN_STATUSES, Run
 from .resources import RunList, cargo_time, utc
 from .sanitize import one_line
 from .source import RunSource
@@ -459,4 +459,4 @@ def _said(error: FetchError) -> str:
 
 def can_cancel(run: Run) -> bool:
     """Is the run still going (so a cancel would do something)?"""
-    return (run.status or "") in ("idle", "pending", "running")
+    return (run.status or "") in ACTIVE_STATUSES - {"cancelling"}
