@@ -1,4 +1,6 @@
-"""Command line: `run-inspector RUN | --file PATH | --demo`, the TUI or a headless mode.
+"""Command line: `run-inspector RUN | --file PATH | --demo`, the TUI or a headless mode;
+`--workflow UUID` lists a workflow's runs (`--print`, `--json`, the Runs screen), or with
+`--latest` shows the newest matching run as `run-inspector RUN` would.
 
 Exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error ·
 3 the run could not be fetched or read · 130 interrupted.
@@ -10,13 +12,21 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
 from .errors import ConfigError, InspectorError, UsageError
 from .graph import RunGraph
-from .models import FAILED_STATUSES, collector_paused, parse_run_response
+from .models import FAILED_STATUSES, RUN_STATUSES, collector_paused, parse_run_response
 from .source import ApiSource, FileSource, RunSource
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .agent import AgentExecution
+    from .config import Settings
+    from .runlist import RunPage, RunQuery
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_FETCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -24,8 +34,14 @@ EPILOG = """\
 the API token comes from --token-file PATH or the CARGO_API_TOKEN environment variable,
 never from the command line.
 
+finding runs: --workflow UUID lists the workflow's runs, newest first (--print, --json, or
+the Runs screen); add --latest to open the newest matching one instead, in any mode:
+  run-inspector --workflow W --status error --latest --print     # the last failure
+  run-inspector --workflow W --failed-at enrich_company:429 --since 7d --json
+  run-inspector --demo --workflow --print                        # the demo's workflow
+
 exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error ·
-3 the run could not be fetched or read · 130 interrupted
+3 the run could not be fetched or read (or --latest found none) · 130 interrupted
 """
 
 
@@ -77,6 +93,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--bell", action="store_true", help="in the TUI, ring the terminal bell when the run ends"
     )
+    runs = parser.add_argument_group("finding runs of a workflow")
+    runs.add_argument(
+        "--workflow",
+        metavar="UUID",
+        nargs="?",
+        const="",
+        help="list this workflow's runs (a uuid or a Cargo app URL); with --demo the value may be "
+        "left out (the demo's workflow)",
+    )
+    runs.add_argument(
+        "--status",
+        metavar="STATUS[,STATUS...]",
+        action="append",
+        help="only runs in these statuses: " + ", ".join(RUN_STATUSES),
+    )
+    runs.add_argument(
+        "--record", metavar="TEXT", help="only runs whose record title contains TEXT, or whose id is TEXT"
+    )
+    runs.add_argument(
+        "--failed-at",
+        metavar="SLUG[:TEXT]",
+        help="only runs in which node SLUG failed (with TEXT in its error)",
+    )
+    runs.add_argument(
+        "--since",
+        metavar="DURATION|DATE",
+        help="only runs created since: 24h, 7d, 90m, or an ISO date/date-time",
+    )
+    runs.add_argument(
+        "--limit", metavar="N", type=int, help="how many of the newest runs to list, default 50"
+    )
+    runs.add_argument(
+        "--latest",
+        action="store_true",
+        help="open the newest matching run, as run-inspector RUN would (with --print, --json, --watch or the TUI)",
+    )
+    parser.add_argument(
+        "--with-agents",
+        action="store_true",
+        help="with --json: add each agent node's message (model, usage, steps, answer); one request per agent execution",
+    )
     parser.add_argument("--version", action="version", version=f"run-inspector {__version__}")
     return parser
 
@@ -91,23 +148,34 @@ def _make_source(
             "give exactly one of RUN, --file PATH or --demo" if chosen else "no run given",
             "e.g. run-inspector --demo, or run-inspector <run uuid> with CARGO_API_TOKEN set",
         )
+    interval, max_body = _limits(args, environ)
+    if args.file:
+        return FileSource.open(args.file, max_body=max_body), interval
+    one_shot = bool(args.print_ or args.json)
+    if args.demo:
+        from .demo import DEMO_RUN_UUID, DemoTransport
+
+        transport = DemoTransport(finished=True) if one_shot else DemoTransport()
+        return _demo_source(transport, DEMO_RUN_UUID, one_shot, max_body), interval
+    from .config import parse_run_ref
+
+    run_uuid = parse_run_ref(args.run)
+    settings = _settings(args, environ, err)
+    return _api_source(settings, run_uuid, one_shot, max_body), settings.interval
+
+
+def _limits(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[float, int]:
+    """The poll interval and the body limit, checked for every source."""
     from .config import DEFAULT_INTERVAL, check_interval, max_body_bytes
 
     interval = DEFAULT_INTERVAL if args.interval is None else check_interval(args.interval)
-    max_body = max_body_bytes(args.max_body, environ)
-    if args.file:
-        return FileSource.open(args.file, max_body=max_body), interval
-    from .client import CargoClient
-    from .config import parse_run_ref, settings_from
+    return interval, max_body_bytes(args.max_body, environ)
 
-    if args.demo:
-        from .demo import DEMO_API_URL, DEMO_RUN_UUID, DemoTransport
 
-        one_shot = args.print_ or args.json
-        transport = DemoTransport(finished=True) if one_shot else DemoTransport()
-        client = CargoClient(DEMO_API_URL, None, transport=transport, max_body=max_body)
-        return ApiSource(client, DEMO_RUN_UUID, "the embedded demo", live=not one_shot), interval
-    run_uuid = parse_run_ref(args.run)
+def _settings(args: argparse.Namespace, environ: Mapping[str, str], err: TextIO) -> Settings:
+    """The API's settings (its warnings said once); a usage error without a token."""
+    from .config import settings_from
+
     settings = settings_from(args.api_url, args.workspace, args.token_file, args.interval, environ)
     for warning in settings.warnings:
         print(f"run-inspector: warning: {warning}", file=err)
@@ -115,27 +183,47 @@ def _make_source(
         raise ConfigError(
             "no API token", "set CARGO_API_TOKEN or pass --token-file PATH (use --demo to try without one)"
         )
-    # One-shot modes lean on the client's retries; a poller has its own back-off, so it
-    # asks the client for one quick retry only (two layers of waits would compound).
-    one_shot = args.print_ or args.json
+    return settings
+
+
+def _api_source(settings: Settings, run_uuid: str, one_shot: bool, max_body: int) -> ApiSource:
+    """A source on a new client. One-shot modes lean on the client's retries; a poller has its
+    own back-off, so it asks the client for one quick retry only (two layers of waits would
+    compound)."""
+    from .client import CargoClient
+
     client = CargoClient(
         settings.api_url, settings.token, settings.workspace, retries=3 if one_shot else 1, max_body=max_body
     )
-    return ApiSource(client, run_uuid, settings.api_url), settings.interval
+    return ApiSource(client, run_uuid, settings.api_url)
 
 
-def _load_once(source: RunSource) -> RunGraph:
+def _demo_source(
+    transport: httpx.AsyncBaseTransport, run_uuid: str, one_shot: bool, max_body: int
+) -> ApiSource:
+    """A source on a new client over the demo's transport (one transport, one clock, for a
+    list and then the run picked from it)."""
+    from .client import CargoClient
+    from .demo import DEMO_API_URL
+
+    client = CargoClient(DEMO_API_URL, None, transport=transport, max_body=max_body)
+    return ApiSource(client, run_uuid, "the embedded demo", live=not one_shot)
+
+
+def _load_once(
+    source: RunSource, *, with_agents: bool = False
+) -> tuple[RunGraph, dict[str, list[AgentExecution]] | None]:
     """The run, fetched once, with what the endpoints around it say (its trace, its groups'
-    item runs: `lineage.py`). A plain file answers no endpoint and needs no event loop, so
-    none is started for it."""
+    item runs: `lineage.py`; its agents' messages with `with_agents`). A plain file answers no
+    endpoint and needs no event loop, so none is started for it."""
     from .poller import check_run_uuid
 
     body = source.body_at_hand()
-    if body is not None and not source.has_lineage:
-        return RunGraph.build(parse_run_response(body), snapshot=not source.live)
+    if body is not None and not source.has_lineage and not with_agents:
+        return RunGraph.build(parse_run_response(body), snapshot=not source.live), None
     import asyncio
 
-    async def load() -> RunGraph:
+    async def load() -> tuple[RunGraph, dict[str, list[AgentExecution]] | None]:
         try:
             answer = body if body is not None else await source.fetch_bytes(source.root_uuid)
             graph = RunGraph.build(parse_run_response(answer), snapshot=not source.live)
@@ -145,7 +233,12 @@ def _load_once(source: RunSource) -> RunGraph:
                 from .lineage import load_lineage
 
                 graph.apply_lineage(await load_lineage(source, graph))
-            return graph
+            agents = None
+            if with_agents:
+                from .agent import load_agents
+
+                agents = await load_agents(source, graph)
+            return graph, agents
         finally:
             await source.aclose()
 
@@ -164,12 +257,12 @@ def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
 def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
     from .findings import compute_findings
 
-    graph = _load_once(source)
+    graph, agents = _load_once(source, with_agents=args.with_agents)
     findings = compute_findings(graph)
     if args.json:
         from .render_json import dumps
 
-        out.write(dumps(graph, findings) + "\n")
+        out.write(dumps(graph, findings, agents) + "\n")
     else:
         from .render_text import print_run
 
@@ -204,6 +297,160 @@ def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
     return app.return_code or EXIT_OK
 
 
+def _show(args: argparse.Namespace, source: RunSource, interval: float, out: TextIO, err: TextIO) -> int:
+    """One run, in the mode asked for: `--print`/`--json`, `--watch`, else the TUI."""
+    if args.print_ or args.json:
+        return _one_shot(args, source, out)
+    if args.watch:
+        return _watch(args, source, interval, out, err)
+    return _tui(args, source, interval)
+
+
+_LIST_FLAGS = (
+    ("--status", "status"),
+    ("--record", "record"),
+    ("--failed-at", "failed_at"),
+    ("--since", "since"),
+    ("--limit", "limit"),
+    ("--latest", "latest"),
+)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """Usage errors that argparse cannot see: flags that only mean something together."""
+    if args.exit_status and not (args.print_ or args.json or args.watch):
+        raise UsageError("--exit-status works with --print, --json or --watch")
+    if args.with_agents and not args.json:
+        raise UsageError("--with-agents works with --json", "e.g. run-inspector RUN --json --with-agents")
+    if args.workflow is None:
+        given = [flag for flag, name in _LIST_FLAGS if getattr(args, name) not in (None, False)]
+        if given:
+            raise UsageError(f"{', '.join(given)} work{'s' if len(given) == 1 else ''} with --workflow UUID")
+        return
+    if args.run or args.file:
+        raise UsageError(
+            "--workflow lists runs from the API or the demo, not with RUN or --file",
+            "drop RUN/--file, or drop --workflow",
+        )
+    if not args.latest:
+        if args.watch:
+            raise UsageError("--watch follows one run", "add --latest to follow the newest matching run")
+        if args.exit_status:
+            raise UsageError("--exit-status is about one run", "add --latest")
+        if args.with_agents:
+            raise UsageError("--with-agents is about one run", "add --latest")
+    if not args.workflow and not args.demo:
+        raise UsageError("--workflow needs a workflow uuid", "e.g. --workflow 3f1c…, or --demo --workflow")
+
+
+def _workflow(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+    """`--workflow`: the newest matching run with `--latest` (then as `run-inspector RUN`), else
+    the list (`--print`, `--json`) or the Runs screen.
+
+    The list and the run are fetched on two clients: an asyncio client cannot outlive the
+    event loop of one `asyncio.run`, and the TUI runs its own loop."""
+    from .config import parse_workflow_ref
+    from .runlist import build_query
+
+    interval, max_body = _limits(args, environ)
+    one_shot = bool(args.print_ or args.json)
+    now = _now()
+    if args.demo and not args.workflow:
+        from .demo import DEMO_WORKFLOW_UUID
+
+        workflow = DEMO_WORKFLOW_UUID
+    else:
+        workflow = parse_workflow_ref(args.workflow)
+    query = build_query(  # checked before the token is looked for: a typo is said first
+        workflow,
+        statuses=args.status or (),
+        record=args.record,
+        failed_at=args.failed_at,
+        since=args.since,
+        limit=args.limit,
+        now=now,
+    )
+    if args.demo:
+        from .demo import DEMO_DURATION, DemoTransport
+
+        # Dated from now (not the demo's fixed day) so that --since means what it says.
+        start = now.replace(microsecond=now.microsecond // 1000 * 1000) - timedelta(seconds=DEMO_DURATION)
+        transport = DemoTransport(finished=True, base_time=start) if one_shot else DemoTransport()
+
+        def new_source(run_uuid: str, once: bool) -> ApiSource:
+            return _demo_source(transport, run_uuid, once, max_body)
+
+    else:
+        settings = _settings(args, environ, err)
+        interval = settings.interval
+
+        def new_source(run_uuid: str, once: bool) -> ApiSource:
+            return _api_source(settings, run_uuid, once, max_body)
+
+    if args.latest:
+        source = new_source(_latest_uuid(new_source("", True), query), one_shot)
+        return _show(args, source, interval, out, err)
+    if one_shot:
+        page = _fetch_page(new_source("", True), query)
+        if args.json:
+            from .render_runs import dumps_runs
+
+            out.write(dumps_runs(page) + "\n")
+        else:
+            from .render_runs import print_runs
+
+            print_runs(page, out)
+        return EXIT_OK
+    return _runs_tui(new_source("", False), query, interval)
+
+
+def _now() -> datetime:
+    """The moment `--since` counts back from (a module function, so tests can fix it)."""
+    return datetime.now(UTC)
+
+
+def _fetch_page(source: RunSource, query: RunQuery) -> RunPage:
+    import asyncio
+
+    from .runlist import fetch_runs
+
+    async def fetch() -> RunPage:
+        try:
+            return await fetch_runs(source, query)
+        finally:
+            await source.aclose()
+
+    return asyncio.run(fetch())
+
+
+def _latest_uuid(source: RunSource, query: RunQuery) -> str:
+    """The newest matching run's uuid; `NotFoundError` (exit 3) saying what was searched."""
+    from .errors import NotFoundError
+
+    page = _fetch_page(source, query)
+    uuid = page.runs[0].uuid if page.runs else None
+    if not uuid:
+        raise NotFoundError(
+            page.empty_text(), "widen the search: another --status, an older --since, no --record"
+        )
+    return uuid
+
+
+def _runs_tui(source: RunSource, query: RunQuery, interval: float) -> int:
+    """The TUI's Runs screen (`ui.app.make_runs_app`, built by the UI)."""
+    from .ui import app as ui_app
+
+    make_runs_app = getattr(ui_app, "make_runs_app", None)
+    if make_runs_app is None:  # the Runs screen is the UI's, and not there yet
+        raise UsageError(
+            "the Runs screen is not built yet",
+            "list the runs with --print or --json, or open the newest with --latest",
+        )
+    app = make_runs_app(source, query, interval=interval)
+    app.run()
+    return int(app.return_code or EXIT_OK)
+
+
 class _Environment(Mapping[str, str]):
     """The environment, read-only, with a repr that shows no value: one of them is the token,
     and a traceback printed with its frames' locals (a crash reporter, `pytest -l`) shows reprs."""
@@ -236,14 +483,11 @@ def main(
     environ = _Environment(os.environ if environ is None else environ)
     try:
         args = build_parser().parse_args(argv)
-        if args.exit_status and not (args.print_ or args.json or args.watch):
-            raise UsageError("--exit-status works with --print, --json or --watch")
+        _check_flags(args)
+        if args.workflow is not None:
+            return _workflow(args, environ, out, err)
         source, interval = _make_source(args, environ, err)  # the interval is checked for every source
-        if args.print_ or args.json:
-            return _one_shot(args, source, out)
-        if args.watch:
-            return _watch(args, source, interval, out, err)
-        return _tui(args, source, interval)
+        return _show(args, source, interval, out, err)
     except InspectorError as error:
         from .sanitize import one_line
 

@@ -562,6 +562,7 @@ class CargoClient:
             raise outcome
         error = self._status_error(outcome, what, run=False)
         if error is not None:
+            error.detail = self._api_message(outcome.content)
             raise error
         try:
             return json.loads(self._without_token(outcome.content))

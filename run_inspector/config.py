@@ -314,30 +314,40 @@ def parse_run_ref(text: str) -> str:
     In a URL the id after a `runs/` path segment wins, else the last uuid-looking segment.
     Raises `UsageError` when there is no plausible id.
     """
+    return _parse_ref(text, "runs", "run", "RUN argument")
+
+
+def parse_workflow_ref(text: str) -> str:
+    """The workflow id in `--workflow`: a bare workflow uuid (or id), or a Cargo app URL
+    containing one (the id after a `workflows/` path segment, else the last uuid)."""
+    return _parse_ref(text, "workflows", "workflow", "--workflow value")
+
+
+def _parse_ref(text: str, segment: str, noun: str, where: str) -> str:
     value = text.strip()
-    hint = "pass a run uuid or the URL of the run in the Cargo app"
+    hint = f"pass a {noun} uuid or the URL of the {noun} in the Cargo app"
     if not value:
-        raise UsageError("no run was given", hint)
+        raise UsageError(f"no {noun} was given", hint)
     if _ID.fullmatch(value):
         if len(value) > _MAX_ID_LENGTH:
-            raise UsageError("the run id is too long", hint)
+            raise UsageError(f"the {noun} id is too long", hint)
         return value
-    found = _run_id_in_url(value) if ("/" in value or "?" in value or "#" in value) else None
+    found = _id_in_url(value, segment) if ("/" in value or "?" in value or "#" in value) else None
     if found is None:
         uuids = _UUID.findall(value)
         found = uuids[-1] if uuids else None
     if found is None:
-        raise UsageError("no run uuid found in the RUN argument", hint)
+        raise UsageError(f"no {noun} uuid found in the {where}", hint)
     return found
 
 
-def _run_id_in_url(value: str) -> str | None:
+def _id_in_url(value: str, segment: str) -> str | None:
     parts = urlsplit(value)
     # Hash routing (".../#/workspaces/.../runs/<uuid>") puts the path in the fragment.
     segments = [unquote(s) for s in re.split(r"[/]+", parts.path + "/" + parts.fragment.split("?")[0])]
     for index in range(len(segments) - 2, -1, -1):
         candidate = segments[index + 1]
-        if segments[index] == "runs" and _ID.fullmatch(candidate) and len(candidate) <= _MAX_ID_LENGTH:
+        if segments[index] == segment and _ID.fullmatch(candidate) and len(candidate) <= _MAX_ID_LENGTH:
             return candidate
     uuids = [s for s in segments if _UUID.fullmatch(s)]
     if uuids:

@@ -35,6 +35,8 @@ class FetchError(InspectorError):
     def __init__(self, message: str, hint: str = "", *, status_code: int | None = None) -> None:
         super().__init__(message, hint)
         self.status_code = status_code
+        self.detail = ""
+        """The API's own words (`errorMessage`), made safe, when it answered with an error."""
 
 
 class UnauthorizedError(FetchError):

@@ -11,16 +11,20 @@ import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding
 from .graph import EdgeKind, RunGraph
 from .layout import failed_nodes, node_order
 
+if TYPE_CHECKING:
+    from .agent import AgentExecution
+
 SCHEMA = "run-inspector/summary@1"
 
 
-def _iso(moment: datetime | None) -> str | None:
+def json_time(moment: datetime | None) -> str | None:
+    """A time as the JSON outputs write it: ISO 8601, `Z` for UTC."""
     return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
@@ -28,7 +32,13 @@ FindingsArg = Sequence[Finding | dict[str, Any]] | None
 """Findings as `Finding`s or as their `to_dict()` form."""
 
 
-def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any]:
+AgentsArg = dict[str, list["AgentExecution"]] | None
+"""`agent.load_agents`' answer: node uuid → its executions' agent messages (`--with-agents`)."""
+
+
+def summary_dict(graph: RunGraph, findings: FindingsArg = None, agents: AgentsArg = None) -> dict[str, Any]:
+    """The summary; with `agents`, each node that has agent messages gets `agent` (its last
+    execution's) and, when it ran more than once, `agentExecutions` (every one, in order)."""
     summary = graph.summary
     run = graph.run
     nodes: list[dict[str, Any]] = []
@@ -48,8 +58,8 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
                 "attempts": state.attempts,
                 "credits": state.credits,
                 "durationSeconds": state.duration,
-                "startedAt": _iso(state.started_at),
-                "finishedAt": _iso(state.finished_at),
+                "startedAt": json_time(state.started_at),
+                "finishedAt": json_time(state.finished_at),
                 "error": state.first_error,
                 "inGraph": state.node is not None,
                 "children": [
@@ -76,6 +86,7 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
                     if state.items is not None
                     else None
                 ),
+                **(_agent_fields(agents.get(uuid) or []) if agents is not None else {}),
             }
         )
     return {
@@ -91,8 +102,8 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
             "verdictSource": summary.verdict_source,
             "lineageCredits": summary.lineage_credits,
             "errorMessage": summary.error_message,
-            "createdAt": _iso(summary.created_at),
-            "finishedAt": _iso(summary.finished_at),
+            "createdAt": json_time(summary.created_at),
+            "finishedAt": json_time(summary.finished_at),
             "elapsedSeconds": summary.elapsed,
             "credits": summary.credits,
             "counts": dict(sorted(summary.counts.items())),
@@ -130,16 +141,34 @@ def summary_dict(graph: RunGraph, findings: FindingsArg = None) -> dict[str, Any
     }
 
 
-def dumps(graph: RunGraph, findings: FindingsArg = None) -> str:
+def _agent_fields(executions: list[AgentExecution]) -> dict[str, Any]:
+    from .agent import agent_dict
+
+    if not executions:
+        return {}
+    fields: dict[str, Any] = {"agent": agent_dict(executions[-1])}
+    if len(executions) > 1:
+        fields["agentExecutions"] = [agent_dict(execution) for execution in executions]
+    return fields
+
+
+def dumps(graph: RunGraph, findings: FindingsArg = None, agents: AgentsArg = None) -> str:
     """The summary as strict JSON: a number that is not finite (credits that add up past a
     float's range) is written as null and listed in `anomalies`, never as `NaN`/`Infinity`."""
-    summary = summary_dict(graph, findings)
+    summary = summary_dict(graph, findings, agents)
+    return strict_dumps(summary)
+
+
+def strict_dumps(summary: dict[str, Any]) -> str:
+    """`summary` as indented, ASCII-only, strict JSON; non-finite numbers become null and are
+    listed in its `anomalies` (a list added when it has none)."""
     try:
         return json.dumps(summary, indent=2, ensure_ascii=True, allow_nan=False)
     except ValueError:
         pass  # rare: walk the summary only then
     paths: list[str] = []
     summary = _finite(summary, "", paths)
+    summary.setdefault("anomalies", [])
     summary["anomalies"] += [
         {
             "kind": "non-finite-number",

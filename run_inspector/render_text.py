@@ -247,8 +247,12 @@ def render_lines(graph: RunGraph, findings: Sequence[Finding] | None = None) -> 
 def print_run(
     graph: RunGraph, file: TextIO, *, color: bool | None = None, findings: Sequence[Finding] | None = None
 ) -> None:
+    write_lines(layout(graph, findings), file, color=color)
+
+
+def write_lines(lines: Sequence[Line], file: TextIO, *, color: bool | None = None) -> None:
+    """The lines in colour on a terminal (`color` None: if `file` is one), else as plain text."""
     is_tty = file.isatty() if color is None else color
-    lines = layout(graph, findings)
     if not is_tty:
         file.write(plain_text(lines))
         return

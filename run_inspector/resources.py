@@ -11,7 +11,7 @@ answer wins, and an endpoint that is missing (404) or forbidden (403) leaves its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .models import CargoModel, Run
@@ -20,6 +20,16 @@ BATCH_ACTIVE = frozenset({"pending", "syncing", "querying", "running", "cancelli
 """Batch statuses of a batch still at work."""
 TRACE_VERDICTS = {"error": "failed", "degraded": "degraded", "success": "ok", "pending": "running"}
 """A trace's status (Cargo's own verdict on a run and its lineage) as the inspector's verdict."""
+
+
+def utc(moment: datetime) -> datetime:
+    """Naive times are UTC (Cargo's are); aware ones are moved to UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def cargo_time(moment: datetime) -> str:
+    """A time as Cargo's request bodies take it (`createdAfter`…): UTC, milliseconds, `Z`."""
+    return utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class RunList(CargoModel):

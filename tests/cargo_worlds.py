@@ -771,6 +771,64 @@ def workflow_runs_world() -> Scenario:
     return Scenario(world, uuids[4], ids, uuids)
 
 
+# -- 5b. a busy workflow: more runs than a page -------------------------------------------------
+
+
+def busy_workflow_world(count: int = 250) -> Scenario:
+    """`count` runs of one workflow (start → enrich_company → end), for paging and sorting:
+    created one minute apart over the last `count` minutes, in an order unrelated to their
+    uuids (run i is `(i * 97) % count` minutes old), so `runs/list`'s pages (uuid order) are
+    never newest first. Every 10th run (i % 10 == 3) failed at enrich_company with a 429, every
+    17th (i % 17 == 5, unless failed) is still running, the rest succeeded; every third run
+    carries `creditsUsedCount` (not in Cargo's `Run` type: a list may or may not send it).
+    `children` lists every run uuid, newest first; `ids["workflow"]`."""
+    name = "busy"
+    g = Graph(name)
+    nodes = [
+        g.native("start", "start", ["enrich_company"], name="Start"),
+        g.connector("enrich_company", "clearbit", "enrich_company", ["end"], name="Enrich company"),
+        g.native("end", "end", [], name="End"),
+    ]
+    workflow = uid(name, "workflow")
+    world = World(origin=NOW)
+    ages: dict[str, int] = {}
+    for index in range(count):
+        age = (index * 97) % count
+        ages[run_uuid := uid(name, "run", str(index))] = age
+        clock = TimelineClock(NOW - timedelta(minutes=age + 1))
+        failed, running = index % 10 == 3, index % 17 == 5 and index % 10 != 3
+        steps = [
+            Step(nodes[0], 0.1, 0.1, 0.2),
+            Step(nodes[1], 0.3, 0.3, 1.3, "error" if failed else "success", credits=1,
+                 error=RATE_LIMITED if failed else None, next_node=None if failed else nodes[2]["uuid"]),
+            *([] if failed else [Step(nodes[2], 1.4, 1.4, 1.5)]),
+        ]  # fmt: skip
+        run = TimedRun(
+            make_run(
+                run_uuid,
+                workspace=WORKSPACE,
+                workflow=workflow,
+                trace=uid(name, "trace", str(index)),
+                nodes=copy.deepcopy(nodes),
+                record_id=f"lead-{index}",
+                record_title=f"{COMPANIES[index % len(COMPANIES)]} #{index}",
+            ),
+            steps,
+            clock,
+            started=0.1,
+            finished=math.inf if running else 1.6,
+            status="error" if failed else "success",
+            error="Node enrich_company failed" if failed else None,
+        )
+        body = run.at(1.0 if running else math.inf)
+        assert body is not None
+        if index % 3 == 0:
+            body["run"]["creditsUsedCount"] = index % 5 + 0.5
+        world.add_run(body)
+    newest = sorted(ages, key=lambda uuid: ages[uuid])
+    return Scenario(world, newest[0], {"workflow": workflow}, newest)
+
+
 # -- 6. an agent's message ---------------------------------------------------------------------
 
 

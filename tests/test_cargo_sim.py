@@ -21,6 +21,7 @@ from .cargo_worlds import (
     NOW,
     Scenario,
     agent_world,
+    busy_workflow_world,
     dump,
     error_run_with_fallback_world,
     fallback_without_child_world,
@@ -39,6 +40,7 @@ ALL_WORLDS: list[Callable[[], Scenario]] = [
     error_run_with_fallback_world,
     workflow_runs_world,
     agent_world,
+    lambda: busy_workflow_world(30),
 ]
 
 
