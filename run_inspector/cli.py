@@ -438,14 +438,8 @@ def _latest_uuid(source: RunSource, query: RunQuery) -> str:
 
 def _runs_tui(source: RunSource, query: RunQuery, interval: float) -> int:
     """The TUI's Runs screen (`ui.app.make_runs_app`, built by the UI)."""
-    from .ui import app as ui_app
+    from .ui.app import make_runs_app
 
-    make_runs_app = getattr(ui_app, "make_runs_app", None)
-    if make_runs_app is None:  # the Runs screen is the UI's, and not there yet
-        raise UsageError(
-            "the Runs screen is not built yet",
-            "list the runs with --print or --json, or open the newest with --latest",
-        )
     app = make_runs_app(source, query, interval=interval)
     app.run()
     return int(app.return_code or EXIT_OK)

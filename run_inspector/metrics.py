@@ -68,6 +68,10 @@ class FailureRates:
     def of(self, node_uuid: str) -> FailureRate | None:
         return self.by_node.get(node_uuid)
 
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Node uuid → (failed, total): what the tree flags a node that fails often by."""
+        return {uuid: (rate.failed, rate.total) for uuid, rate in self.by_node.items()}
+
 
 async def failure_rates(
     source: RunSource, workflow_uuid: str | None, *, days: int = WINDOW_DAYS, now: datetime | None = None

@@ -11,6 +11,7 @@ Every string from the API is cleaned here (`one_line`) and cut to `present`'s li
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,6 +55,8 @@ class Role(StrEnum):
     DURATION = "duration"
     FALLBACK = "fallback"
     """`↯ fallback`: the node failed and its fallback took over."""
+    RATE = "rate"
+    """`fails 12%`: the node failed often in the workflow's recent runs."""
     REF = "ref"
     """`↪`: the node is shown in full elsewhere."""
     WHERE = "where"
@@ -74,11 +77,16 @@ class Part:
     style: str = ""
 
 
-def item_parts(graph: RunGraph, item: TreeItem) -> list[Part]:
-    """The parts of the line that shows `item`."""
+def item_parts(graph: RunGraph, item: TreeItem, rates: Rates | None = None) -> list[Part]:
+    """The parts of the line that shows `item`; `rates` (node uuid → (failed, total) over the
+    last days, when known) flags a node that fails often."""
     state = graph.states.get(item.node_uuid or "")
     if item.kind is ItemKind.NODE and state is not None:
-        return node_parts(state, graph)
+        parts = node_parts(state, graph)
+        flag = often_fails(rates.get(state.uuid) if rates is not None else None)
+        if flag:
+            parts.append(Part(Role.RATE, f"  {flag}", "dim"))
+        return parts
     if item.kind is ItemKind.REF and state is not None:
         look = status_look(state.status)
         return [
@@ -98,6 +106,24 @@ def item_parts(graph: RunGraph, item: TreeItem) -> list[Part]:
     if item.kind is ItemKind.SECTION:
         return [Part(Role.SECTION, one_line(item.text, SECTION_LIMIT), "bold underline")]
     return [Part(Role.NOTE, "⚠ ", "yellow"), Part(Role.NOTE, one_line(item.text, NOTE_LIMIT), "yellow")]
+
+
+Rates = Mapping[str, tuple[int, int]]
+"""Node uuid → (failed, total) executions over the workflow's recent runs."""
+OFTEN = 0.1
+"""A node that failed in this share of its recent executions (or more) is flagged..."""
+OFTEN_AT_LEAST = 3
+"""... when it failed at least this many times."""
+
+
+def often_fails(counts: tuple[int, int] | None) -> str:
+    """`fails 12%` for a node that fails often lately; '' otherwise."""
+    if counts is None:
+        return ""
+    failed, total = counts
+    if total <= 0 or failed < OFTEN_AT_LEAST or failed / total < OFTEN:
+        return ""
+    return f"fails {failed / total:.0%}"
 
 
 @dataclass(frozen=True)

@@ -301,18 +301,6 @@ def test_no_mode_opens_the_runs_screen_with_the_query(server: Any, monkeypatch: 
     )
 
 
-def test_until_the_runs_screen_is_built_no_mode_is_a_clear_usage_error(
-    server: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Remove with the `getattr` in `cli._runs_tui` once `ui.app.make_runs_app` exists."""
-    from run_inspector.ui import app as ui_app
-
-    monkeypatch.delattr(ui_app, "make_runs_app", raising=False)
-    base, _, scenario = server
-    code, out, err = runs(base, "--workflow", scenario.ids["workflow"])
-    assert code == 2 and out == "" and "the Runs screen is not built yet" in err
-
-
 # -- the demo -----------------------------------------------------------------------------------
 
 

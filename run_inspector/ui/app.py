@@ -17,32 +17,36 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from ..agent import FINISHED, MessageCache
 from ..errors import InspectorError
 from ..findings import compute_findings
 from ..focus import first_focus, run_to_open, wrong_finding
 from ..graph import NodeState, RunGraph
-from ..models import FAILED_STATUSES, TERMINAL_STATUSES
+from ..metrics import failure_rates
+from ..models import FAILED_STATUSES, TERMINAL_STATUSES, Run
 from ..poller import Transition
 from ..present import status_look
+from ..runlist import RunQuery, build_query, can_cancel, cancel_run
 from ..sanitize import clean, one_line
 from ..source import RunSource, bundle_bytes, write_bundle
 from ..why import explain, explain_run
 from .feed import RunFeed
 from .header import RunHeader
 from .labels import message_text, why_text
-from .messages import OpenRun
+from .messages import AgentWanted, OpenRun
 from .panes import Selection
-from .panes.deck import PaneDeck
-from .panes.items import ItemsPane
-from .run_screen import NARROW_WIDTH, RunScreen
-from .runs import RunView
-from .screens import COMMANDS, HelpScreen, WhyScreen, command_bindings
+from .panes.deck import NARROW_WIDTH, PaneDeck
+from .run_screen import RunScreen
+from .runs import Known, RunView
+from .runs_screen import RunsScreen
+from .screens import COMMANDS, ConfirmScreen, HelpScreen, WhyScreen, command_bindings
 from .tree import RunTree
 
 FILE_PAINT_HOLD_SECONDS = 0.4
@@ -59,13 +63,25 @@ class InspectorApp(App[None]):
     """The screen with the tree and the panes: `App.query_one` sees only the top screen."""
 
     def __init__(
-        self, source: RunSource, *, interval: float = 2.0, run_uuid: str | None = None, bell: bool = False
+        self,
+        source: RunSource,
+        *,
+        interval: float = 2.0,
+        run_uuid: str | None = None,
+        bell: bool = False,
+        query: RunQuery | None = None,
     ) -> None:
         super().__init__()
         self.source = source
         self.interval = interval
         self.bell_on_finish = bell
         self.stack: list[RunView] = [RunView(run_uuid or source.root_uuid)]
+        self.runs: RunsScreen | None = (
+            RunsScreen(source, query, interval=interval) if query is not None else None
+        )
+        """The Runs screen last shown (`--workflow`, or `R`): `u` on a top run goes back to it."""
+        self.inspecting = query is None
+        """A run was opened (the app started on one, or one was chosen in the Runs screen)."""
         self.bodies: dict[str, bytes] = {}
         """Run uuid → the latest response of each run shown this session: what `s` saves."""
         self.save_dir: Path | None = None
@@ -74,6 +90,10 @@ class InspectorApp(App[None]):
         self._paint_hold = ExitStack()
         """Holds the screen's updates while a file loads (`_hold_paint`)."""
         self.feed = RunFeed(source, interval=interval, id="feed")
+        self.known = Known()
+        """Agent messages and failure rates fetched this session (`Known`)."""
+        self.messages = MessageCache()
+        self._asked: set[str] = set()
         """The poller of the run on screen (kept here: it is stopped after the screen is gone)."""
 
     # -- layout -------------------------------------------------------------------------
@@ -82,7 +102,7 @@ class InspectorApp(App[None]):
         """The main screen, with its breakpoint class (`-narrow`/`-wide`) set from the start:
         set at the first resize, once every widget is styled, it restyled them all."""
         screen = self.main = RunScreen(
-            self.stack, self.feed, description=self.source.description, live=self.source.live
+            self.stack, self.feed, self.known, description=self.source.description, live=self.source.live
         )
         width = self.size.width
         for _, name in self.HORIZONTAL_BREAKPOINTS:
@@ -95,6 +115,10 @@ class InspectorApp(App[None]):
 
     @on(RunScreen.Ready)
     def _start(self, message: RunScreen.Ready) -> None:
+        if self.runs is not None and not self.inspecting:  # `--workflow`: the list first
+            self.main.show_message("Choose a run in the list (R shows it again)")
+            self._show_runs(self.runs)
+            return
         self.main.show_message(f"Loading {self.view.fetch_uuid}…")
         self.header.show_loading(self.view.fetch_uuid)
         if not self.source.live:
@@ -179,12 +203,17 @@ class InspectorApp(App[None]):
         # A new poller's first snapshot reports the run as changed from nothing: not news.
         transitions = [t for t in snapshot.transitions if t.node_uuid is not None or t.old is not None]
         view.transitions.extend(transitions)
+        for uuid, entry in list(self.known.agents.items()):  # a message still generating moves on
+            if not isinstance(entry, str) and entry.status not in FINISHED:
+                del self.known.agents[uuid]
         self.header.show_problem(None)
         self.main.show_message(None)
         self.run_tree.flash(t.node_uuid for t in transitions if t.node_uuid is not None)
         self.main.show_run(reset=first)
         self._release_paint()
         self.feed.ask_lineage(graph, force=first or graph.summary.status in TERMINAL_STATUSES)
+        if first:
+            self._ask_rates(graph.run.workflow_uuid)
         if transitions:
             # The notification waits for the next turn of the event loop: a big refresh is
             # then two steps, neither of them long (see benchmarks/README.md).
@@ -271,6 +300,47 @@ class InspectorApp(App[None]):
 
     # -- showing a run ------------------------------------------------------------------
 
+    def _ask_rates(self, workflow: str | None) -> None:
+        """How often each node of the workflow failed lately: asked once per workflow, off
+        the UI; the Overview says it and the tree flags the nodes that fail often."""
+        if not workflow or workflow in self.known.rates or not self.source.has_lineage:
+            return
+
+        async def load() -> None:
+            rates = await failure_rates(self.source, workflow)
+            self.known.rates[workflow] = rates
+            if self.is_running:
+                self.main.show_rates()
+
+        self.run_worker(load(), name="rates", group=f"rates-{workflow}", exit_on_error=False)
+
+    @on(AgentWanted)
+    def _on_agent_wanted(self, message: AgentWanted) -> None:
+        """Fetch an agent message a pane would show (once: it is cached), off the UI."""
+        uuid = message.message_uuid
+        if uuid in self.known.agents or uuid in self._asked:
+            return
+        self._asked.add(uuid)
+
+        async def load() -> None:
+            try:
+                view, note = await self.messages.load(self.source, uuid)
+            except Exception as error:  # a bug below: said in the pane, never swallowed
+                view, note = None, f"could not be read ({type(error).__name__}: {error})"
+            finally:
+                self._asked.discard(uuid)
+            if view is not None and view.status in FINISHED:
+                self.known.agents[uuid] = view
+            elif view is None:
+                self.known.agents[uuid] = note or "not available"
+            else:  # still generating: shown, and asked again when shown next
+                self.known.agents[uuid] = view
+                self.messages.forget(uuid)
+            if self.is_running:
+                self.main.show_panes()
+
+        self.run_worker(load(), name="agent", group=f"agent-{uuid}", exit_on_error=False)
+
     @on(OpenRun)
     def _on_open_run(self, message: OpenRun) -> None:
         self._open_run(RunView(message.run_uuid))
@@ -296,7 +366,7 @@ class InspectorApp(App[None]):
         if report is None:
             self.notify("Nothing stands out in this run: select a node and press w", timeout=3)
             return
-        self.push_screen(WhyScreen(why_text(graph, report)))
+        self.push_screen(WhyScreen(why_text(graph, report, self.known.agents)))
 
     # -- copy and save ------------------------------------------------------------------
 
@@ -364,13 +434,13 @@ class InspectorApp(App[None]):
     # -- the stack of runs --------------------------------------------------------------
 
     def action_open_child(self) -> None:
-        """The item run under the Items pane's cursor; else the run the node leads to
-        (`focus.run_to_open`: a group's first failed item, the chosen execution's child run)."""
+        """The run the pane on screen points at (an item run, a tool call's run); else the run
+        the node leads to (`focus.run_to_open`: a group's failed item, the execution's run)."""
         state, selection = self.selected_state(), self.selection()
         if state is None or selection is None:
             return
-        items = self.deck.pane("items") if self.deck.active == "items" else None
-        target = items.chosen_run() if isinstance(items, ItemsPane) else None
+        pane = self.deck.active_pane
+        target = pane.chosen_run() if pane is not None else None
         target = target or run_to_open(selection.graph, state, selection.execution)
         if target is None:
             self.notify(f"{one_line(state.title, 60)} started no child run", severity="warning", timeout=3)
@@ -385,7 +455,9 @@ class InspectorApp(App[None]):
             self._restore_view()
             return
         graph = self.graph
-        if graph is not None and graph.run.parent_uuid:
+        if self.runs is not None:  # the run was opened from a list of runs: back to it
+            self._show_runs(self.runs)
+        elif graph is not None and graph.run.parent_uuid:
             self._open_run(
                 RunView(graph.run.parent_uuid, focus_node=graph.run.parent_node_uuid, replaces_below=True)
             )
@@ -411,6 +483,95 @@ class InspectorApp(App[None]):
             self.main.show_message(None)
             self.main.show_run(reset=True)
         self._start_feed()
+
+    # -- the Runs screen and cancelling ----------------------------------------------------
+
+    def action_show_runs(self) -> None:
+        """The runs of the inspected run's workflow (the list kept, if it is that one)."""
+        graph = self.graph
+        workflow = graph.run.workflow_uuid if graph is not None else None
+        if self.runs is not None and (workflow is None or self.runs.workflow_uuid == workflow):
+            self._show_runs(self.runs)
+            return
+        if workflow is None:
+            self.notify("The run names no workflow to list the runs of", severity="warning", timeout=3)
+            return
+        self._show_runs(RunsScreen(self.source, build_query(workflow), interval=self.interval))
+
+    def _show_runs(self, screen: RunsScreen) -> None:
+        """Put the Runs screen on top (kept between visits: its cursor stays where it was)."""
+        if screen is not self.runs:
+            if self.runs is not None and self.runs.is_attached:
+                self.uninstall_screen(self.runs)
+            self.runs = screen
+        if not self.is_screen_installed(screen):
+            self.install_screen(screen, name="runs")
+        if self.screen is not screen:
+            self.push_screen(screen)
+
+    @on(RunsScreen.Chosen)
+    def _on_run_chosen(self, message: RunsScreen.Chosen) -> None:
+        """A run chosen in the list: the inspector shows it, as the top of a new trail."""
+        if self.screen is self.runs:
+            self.pop_screen()
+        self.feed.stop()
+        self.inspecting = True
+        self.stack[:] = [RunView(message.run_uuid)]
+        self.run_tree.stop_flashing()
+        self.main.show_message(f"Loading run {one_line(message.run_uuid, 60)}…")
+        self.header.show_loading(message.run_uuid)
+        self._start_feed()
+
+    @on(RunsScreen.Back)
+    def _on_runs_back(self, message: RunsScreen.Back) -> None:
+        if self.inspecting and self.screen is self.runs:
+            self.pop_screen()
+
+    def action_cancel_run(self) -> None:
+        """Cancel the inspected run (if it is at work), after a confirmation."""
+        graph = self.graph
+        if graph is None or not can_cancel(graph.run):
+            self.notify("Nothing to cancel: this run is not running", timeout=2)
+            return
+        self._confirm_cancel(graph.run)
+
+    @on(RunsScreen.CancelAsked)
+    def _on_cancel_asked(self, message: RunsScreen.CancelAsked) -> None:
+        if not can_cancel(message.run):
+            self.notify("Nothing to cancel: that run is not running", timeout=2)
+            return
+        self._confirm_cancel(message.run)
+
+    def _confirm_cancel(self, run: Run) -> None:
+        question = Text.assemble(
+            ("Cancel this run?\n\n", "bold"),
+            (one_line(run.record_title or "(untitled record)", 80), "bold"),
+            "\n",
+            (one_line(run.uuid or "?", 80), "dim"),
+            ("\n\ny cancels it · n keeps it running", "dim"),
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._cancel(run), name="cancel", group="cancel", exit_on_error=False)
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    async def _cancel(self, run: Run) -> None:
+        try:
+            uuid = await cancel_run(self.source, run)
+        except InspectorError as error:
+            self.notify(
+                one_line(error.one_line(), 300), title="Could not cancel the run", severity="error", timeout=8
+            )
+            return
+        self.notify(
+            f"Asked Cargo to cancel run {one_line(uuid, 60)}; it shows as cancelled once it stops",
+            title="Cancelling",
+        )
+        self.feed.refresh_now()
+        if self.runs is not None:
+            self.runs.action_refresh()
 
     def _start_feed(self) -> None:
         """Poll the run on top; the run below is handed over as its parent (used if it is)."""
@@ -464,4 +625,9 @@ def make_app(
     return InspectorApp(source, interval=interval, run_uuid=run_uuid, bell=bell)
 
 
-__all__ = ["InspectorApp", "RunView", "make_app"]
+def make_runs_app(source: RunSource, query: RunQuery, *, interval: float = 2.0) -> InspectorApp:
+    """The app opened on the Runs screen of `query` (`run-inspector --workflow W`)."""
+    return InspectorApp(source, interval=interval, query=query)
+
+
+__all__ = ["InspectorApp", "RunView", "make_app", "make_runs_app"]

@@ -7,12 +7,14 @@ here is ever parsed as markup. Wording and styles come from `present`, shared wi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
+from ..agent import AgentView
 from ..expressions import MISSING
 from ..findings import Finding
 from ..graph import EdgeKind, NodeState, RunGraph, duration_between
@@ -30,7 +32,7 @@ from ..present import (
     status_look,
 )
 from ..sanitize import clean, one_line
-from ..treeline import PRINT_ONLY, Role, item_parts, line_style
+from ..treeline import PRINT_ONLY, Rates, Role, item_parts, line_style
 from ..why import WhyReport
 
 MESSAGE_LINES = 12
@@ -81,13 +83,19 @@ def message_text(text: object) -> str:
 
 
 def tree_label(
-    graph: RunGraph, item: TreeItem, *, query: str = "", matched: bool = False, flash: bool = False
+    graph: RunGraph,
+    item: TreeItem,
+    *,
+    query: str = "",
+    matched: bool = False,
+    flash: bool = False,
+    rates: Rates | None = None,
 ) -> Text:
     """The label of one line of the run tree: `treeline`'s parts (less the print-only ones),
     the search text marked in the name, dimmed off the path the run took, marked when it
     just changed."""
     text = Text(style=line_style(graph, item))
-    for part in item_parts(graph, item):
+    for part in item_parts(graph, item, rates):
         if part.role in PRINT_ONLY:
             continue
         if part.role is Role.NAME and query and item.kind is ItemKind.NODE:
@@ -271,7 +279,21 @@ def _section(text: Text, title: str) -> None:
     text.append("\n")
 
 
-def why_text(graph: RunGraph, report: WhyReport) -> Text:
+def agent_answer(graph: RunGraph, slug: str, agents: Mapping[str, AgentView | str]) -> str | None:
+    """What an agent node really answered: its message's final text when it was fetched,
+    else its output (`runContext[slug]`, an agent's `answer`). None: not an agent node."""
+    state = next((s for s in graph.states.values() if s.slug == slug and s.scope is None), None)
+    if state is None or not state.is_agent:
+        return None
+    for execution in reversed(state.executions):
+        found = agents.get(execution.node_message_uuid or "")
+        if isinstance(found, AgentView) and (found.answer or found.output is not None):
+            return found.answer if found.answer else compact_json(found.output, 400)
+    output = graph.output_of(state.uuid)
+    return compact_json(output, 400) if output is not None else None
+
+
+def why_text(graph: RunGraph, report: WhyReport, agents: Mapping[str, AgentView | str] | None = None) -> Text:
     """The why view: path, error, resolved input, upstream reads, fallback and findings."""
     look = status_look(report.status)
     state = graph.states.get(report.node_uuid)
@@ -342,6 +364,10 @@ def why_text(graph: RunGraph, report: WhyReport) -> Text:
         if read.note:
             text.append("\n      ")
             text.append(one_line(read.note, 300), style="yellow" if read.value is MISSING else "dim")
+        answer = agent_answer(graph, read.slug, agents or {}) if read.value is MISSING else None
+        if answer is not None:  # what the agent really returned, next to the path that missed
+            text.append("\n      the agent answered: ", style="dim")
+            text.append(one_line(answer, 400))
         text.append("\n")
 
     _section(text, "What happened next" if state is not None and state.failed else "Fallback")

@@ -45,3 +45,11 @@ class OpenRun(Message):
     def __init__(self, run_uuid: str) -> None:
         super().__init__()
         self.run_uuid = run_uuid
+
+
+class AgentWanted(Message):
+    """A pane would show this agent message: fetch it (once; the app caches it)."""
+
+    def __init__(self, message_uuid: str) -> None:
+        super().__init__()
+        self.message_uuid = message_uuid

@@ -27,25 +27,26 @@ from .header import RunHeader
 from .labels import message_text
 from .messages import ExecutionChosen, GoToLine, GoToNode, NodeChosen
 from .panes import RunContext, Selection
-from .panes.deck import PaneDeck
-from .runs import RunView
+from .panes.deck import NARROW_WIDTH, PaneDeck
+from .runs import Known, RunView
 from .search import SearchBar
 from .tree import RunTree
 
 AUTO_EXPAND_ITEMS = 400
 """Trees up to this many items open fully on first show; bigger ones open the path only."""
-NARROW_WIDTH = 110
-"""Below this many columns the tab labels are shortened (the `-narrow` breakpoint)."""
 
 
 class RunScreen(Screen[object]):
     class Ready(Message):
         """The screen's widgets are mounted: the app can start showing runs."""
 
-    def __init__(self, stack: list[RunView], feed: RunFeed, *, description: str, live: bool) -> None:
+    def __init__(
+        self, stack: list[RunView], feed: RunFeed, known: Known, *, description: str, live: bool
+    ) -> None:
         super().__init__(id="_default")
         self.stack = stack
         """The app's stack of runs: the screen shows the top one."""
+        self.known = known
         self.feed = feed
         self.description = description
         self.live = live
@@ -83,7 +84,7 @@ class RunScreen(Screen[object]):
 
     def on_resize(self) -> None:
         if self.graph is not None:
-            self._show_panes()  # the findings tab's label shortens below `NARROW_WIDTH`
+            self.show_panes()  # the findings tab's label shortens below `NARROW_WIDTH`
 
     @property
     def view(self) -> RunView:
@@ -107,10 +108,22 @@ class RunScreen(Screen[object]):
 
     # -- showing a run ------------------------------------------------------------------
 
+    def show_rates(self) -> None:
+        """The workflow's failure rates arrived: the tree flags what fails often, the Overview
+        says how often."""
+        graph = self.graph
+        rates = self.known.rates.get(graph.run.workflow_uuid or "") if graph is not None else None
+        tree = self.run_tree
+        tree.rates = rates.counts() if rates is not None else None
+        tree.relabel()
+        self.show_panes()
+
     def show_run(self, *, reset: bool) -> None:
         view, graph = self.view, self.graph
         if graph is None:
             return
+        rates = self.known.rates.get(graph.run.workflow_uuid or "")
+        self.run_tree.rates = rates.counts() if rates is not None else None
         layout = display_layout(graph, nested=self.nested, failed=self.failed_only)
         self.tree_layout = layout
         tree = self.run_tree
@@ -123,12 +136,12 @@ class RunScreen(Screen[object]):
             start_key, automatic = self._start_key(view, layout)
             view.auto_key = start_key if automatic else None
             self.go_to(start_key)
-            self._show_panes()
+            self.show_panes()
             self.deck.show_soon(view.tab or "overview")
         else:
             tree.show(layout, graph, reset=False)
             self._follow(view, layout, graph)
-            self._show_panes()
+            self.show_panes()
         self._show_mode()
         self.matches = search(graph, layout, self.query_text)
         self.header.show_run(graph, view.findings, self.crumbs())
@@ -176,7 +189,7 @@ class RunScreen(Screen[object]):
 
     def go_to(self, key: str | None) -> None:
         if key is not None and self.run_tree.go_to(key):
-            self._show_panes(moved=True)
+            self.show_panes(moved=True)
 
     def show_message(self, text: str | None) -> None:
         message = self.query_one("#message", Static)
@@ -211,30 +224,33 @@ class RunScreen(Screen[object]):
         remembered = self.view.executions.get(state.uuid) if state is not None else None
         return Selection(graph, state, chosen_execution(state, remembered))
 
-    def _show_panes(self, *, moved: bool = False) -> None:
+    def show_panes(self, *, moved: bool = False) -> None:
         """The run or the selection changed: the pane on screen shows it, the others once shown."""
         selection = self.selection()
         if selection is None:
             return
         view = self.view
+        graph = selection.graph
         context = RunContext(
-            selection.graph,
+            graph,
             view.findings,
             view.transitions,
             self.live,
             selection,
-            wrong_finding(selection.graph, view.findings),
+            wrong_finding(graph, view.findings),
+            self.known.agents,
+            self.known.rates.get(graph.run.workflow_uuid or ""),
         )
         self.deck.set_context(context, narrow=self.app.size.width < NARROW_WIDTH, moved=moved)
 
     @on(NodeChosen)
     def _on_node_chosen(self, message: NodeChosen) -> None:
-        self._show_panes(moved=True)
+        self.show_panes(moved=True)
 
     @on(ExecutionChosen)
     def _on_execution_chosen(self, message: ExecutionChosen) -> None:
         self.view.executions[message.node_uuid] = message.index
-        self._show_panes(moved=True)
+        self.show_panes(moved=True)
 
     @on(GoToNode)
     def _on_go_to_node(self, message: GoToNode) -> None:
@@ -307,8 +323,8 @@ class RunScreen(Screen[object]):
     def action_previous_failed(self) -> None:
         self._step(self._failed_keys(), False, "failed nodes")
 
-    async def action_search(self) -> None:
-        await self.query_one(SearchBar).open(self.query_text)
+    def action_search(self) -> None:
+        self.query_one(SearchBar).open(self.query_text)
 
     @on(SearchBar.Changed)
     def _on_search_changed(self, message: SearchBar.Changed) -> None:

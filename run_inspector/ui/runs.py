@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..agent import AgentView
 from ..findings import Finding
 from ..graph import RunGraph
+from ..metrics import FailureRates
 from ..poller import Transition
 from ..resources import Lineage
 
@@ -38,3 +40,12 @@ class RunView:
         if self.graph is not None:
             return self.graph.run.record_title or self.graph.run.uuid or self.fetch_uuid
         return self.fetch_uuid
+
+
+@dataclass
+class Known:
+    """What the app fetched besides runs, shared by every run of the session: agent messages
+    (by message uuid: the message, or why there is none) and failure rates (by workflow)."""
+
+    agents: dict[str, AgentView | str] = field(default_factory=dict)
+    rates: dict[str, FailureRates] = field(default_factory=dict)

@@ -1,9 +1,13 @@
-"""The search bar under the tree: its input is made at the first `/`."""
+"""The search bar under the tree (hidden until `/`).
+
+Its input is made with the screen, not at the first `/`: made then, the keys typed right
+after `/` reached the tree until it was mounted, and a `q` among them quit the app."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on
+from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -20,19 +24,18 @@ class SearchBar(Horizontal):
             super().__init__()
             self.query = query
 
-    async def open(self, query: str) -> None:
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="search slug, name, error", id="search", compact=True)
+        yield Static(Text(""), markup=False, id="search-count")
+
+    def open(self, query: str) -> None:
         """Show the bar with `query` in it, and put the focus there."""
-        if not self.children:
-            await self.mount_all(
-                [
-                    Input(placeholder="search slug, name, error", id="search", compact=True),
-                    Static(Text(""), markup=False, id="search-count"),
-                ]
-            )
         self.display = True
         field = self.query_one("#search", Input)
         field.value = query
-        field.focus()
+        # At once, not after the keys already queued (`focus()` waits a turn): the letters typed
+        # right after `/` are the search, even a `q`.
+        self.screen.set_focus(field)
 
     def close(self) -> None:
         self.display = False

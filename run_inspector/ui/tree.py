@@ -28,6 +28,7 @@ from textual.widgets.tree import TreeNode
 from ..graph import NodeState, RunGraph
 from ..layout import ItemKind, Layout, TreeItem
 from ..search import node_matches
+from ..treeline import Rates
 from .labels import tree_label
 from .messages import NodeChosen
 
@@ -80,6 +81,8 @@ class RunTree(Tree[NodeView]):
         self.tree_layout: Layout | None = None
         self.graph: RunGraph | None = None
         self.query_text = ""
+        self.rates: Rates | None = None
+        """Node uuid → (failed, total) recent executions: nodes that fail often are flagged."""
         self.flashing: set[str] = set()
         """Node uuids whose lines are marked because their status just changed."""
         self._flash_until: dict[str, float] = {}
@@ -152,7 +155,9 @@ class RunTree(Tree[NodeView]):
         assert self.graph is not None
         matched = bool(self.query_text) and state is not None and node_matches(state, self.query_text)
         flash = state is not None and state.uuid in self.flashing
-        return tree_label(self.graph, view.item, query=self.query_text, matched=matched, flash=flash)
+        return tree_label(
+            self.graph, view.item, query=self.query_text, matched=matched, flash=flash, rates=self.rates
+        )
 
     def _view(self, key: str) -> NodeView:
         assert self.tree_layout is not None and self.graph is not None

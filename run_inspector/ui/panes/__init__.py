@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .agent import AgentPane
 from .base import Copy, Pane, RunContext, Selection
 from .data import InputPane, JsonPane, OutputPane
 from .error import ErrorPane
@@ -30,6 +31,8 @@ class PaneSpec:
     """What the pane shows, for the help screen and the palette."""
     follows_selection: bool = True
     """Shows the node under the cursor (else the whole run)."""
+    short: str = ""
+    """The tab's label where the tabs are cramped (under `NARROW_WIDTH` columns)."""
 
     @property
     def pane_id(self) -> str:
@@ -37,22 +40,29 @@ class PaneSpec:
 
 
 PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("overview", "Overview", OverviewPane, "Show the Overview pane"),
-    PaneSpec("executions", "Execs", ExecutionsPane, "Show the Executions pane"),
-    PaneSpec("error", "Error", ErrorPane, "Show the Error pane"),
-    PaneSpec("output", "Output", OutputPane, "Show the Output pane (runContext)"),
-    PaneSpec("input", "Input", InputPane, "Show the Input pane (runComputedConfigs)"),
+    PaneSpec("overview", "Overview", OverviewPane, "Show the Overview pane", short="Info"),
+    PaneSpec("executions", "Execs", ExecutionsPane, "Show the Executions pane", short="Exec"),
+    PaneSpec("error", "Error", ErrorPane, "Show the Error pane", short="Err"),
+    PaneSpec("output", "Output", OutputPane, "Show the Output pane (runContext)", short="Out"),
+    PaneSpec("input", "Input", InputPane, "Show the Input pane (runComputedConfigs)", short="In"),
+    PaneSpec("events", "Events", EventsPane, "Show the Events pane (status changes)", False, short="Ev"),
     PaneSpec(
-        "events", "Events", EventsPane, "Show the Events pane (status changes)", follows_selection=False
+        "findings", "Findings", FindingsPane, "Show the Findings pane (what looks wrong)", False, short="⚑"
     ),
     PaneSpec(
-        "findings",
-        "Findings",
-        FindingsPane,
-        "Show the Findings pane (what looks wrong)",
-        follows_selection=False,
+        "agent",
+        "Agent",
+        AgentPane,
+        "Show the Agent pane (the agent's steps, tool calls and answer)",
+        short="AI",
     ),
-    PaneSpec("items", "Items", ItemsPane, "Show the Items pane (a group's item runs; enter opens one)"),
+    PaneSpec(
+        "items",
+        "Items",
+        ItemsPane,
+        "Show the Items pane (a group's item runs; enter opens one)",
+        short="Items",
+    ),
 )
 PANE_IDS: tuple[str, ...] = tuple(spec.id for spec in PANES)
 
@@ -65,6 +75,7 @@ def pane_key(spec: PaneSpec) -> str:
 __all__ = [
     "PANES",
     "PANE_IDS",
+    "AgentPane",
     "Copy",
     "ErrorPane",
     "EventsPane",

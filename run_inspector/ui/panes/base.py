@@ -8,7 +8,8 @@ that is not on screen only stores the context and draws it when it is shown agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.text import Text
@@ -16,8 +17,10 @@ from textual.app import ComposeResult, RenderResult
 from textual.renderables.blank import Blank
 from textual.widget import Widget
 
+from ...agent import AgentView
 from ...findings import Finding
 from ...graph import IN_CHILD_RUNS, NOT_REACHED, NodeState, RunGraph
+from ...metrics import FailureRates
 from ...models import Execution
 from ...poller import Transition
 
@@ -54,6 +57,10 @@ class RunContext:
     selection: Selection
     highlight: Finding | None = None
     """The finding the run opens on (a run that succeeded but went wrong), if any."""
+    agents: Mapping[str, AgentView | str] = field(default_factory=dict)
+    """Agent messages fetched so far, by message uuid: the message, or why there is none."""
+    rates: FailureRates | None = None
+    """How often each node of the workflow failed lately, when known."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,11 @@ class Pane(Widget):
 
     def copy(self) -> Copy | None:
         """What this pane shows, as text to copy (None: nothing)."""
+        return None
+
+    def chosen_run(self) -> str | None:
+        """The run `o` opens from this pane (an item run, a run a tool call started); None:
+        the node decides (`focus.run_to_open`)."""
         return None
 
     def tab_label(self, context: RunContext, *, narrow: bool) -> Text | None:

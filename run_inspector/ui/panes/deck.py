@@ -16,6 +16,9 @@ from textual.widgets import TabbedContent, TabPane
 from . import PANE_IDS, PANES
 from .base import Copy, Pane, RunContext
 
+NARROW_WIDTH = 110
+"""Below this many columns the tab labels are shortened (the app's `-narrow` breakpoint)."""
+
 
 class PaneDeck(Widget):
     DEFAULT_CSS = """
@@ -28,9 +31,12 @@ class PaneDeck(Widget):
         self._labels: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
+        narrow = self.app.size.width < NARROW_WIDTH
         with TabbedContent(id="panes"):
             for spec in PANES:
-                with TabPane(spec.title, id=spec.id):
+                label = spec.short if narrow and spec.short else spec.title
+                self._labels[spec.id] = Text(label)
+                with TabPane(label, id=spec.id):
                     yield spec.cls(id=spec.pane_id)
 
     @property
@@ -69,7 +75,9 @@ class PaneDeck(Widget):
             return
         for spec in PANES:
             label = self.pane(spec.id).tab_label(context, narrow=narrow)
-            if label is not None and label != self._labels.get(spec.id):
+            if label is None:
+                label = Text(spec.short if narrow and spec.short else spec.title)
+            if label != self._labels.get(spec.id):
                 self._labels[spec.id] = label
                 self.tabs.get_tab(spec.id).label = label
 

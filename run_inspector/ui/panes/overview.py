@@ -12,6 +12,7 @@ from textual.widgets import Static
 from ...graph import EdgeKind, NodeState, RunGraph
 from ...present import TAKEN_WORDS, edge_text, fmt_attempts, fmt_credits, fmt_duration, status_look
 from ...sanitize import clean, one_line
+from ...treeline import often_fails
 from ..labels import clip, json_label
 from .base import Pane, RunContext, field_line
 from .widgets import JsonTree
@@ -37,6 +38,10 @@ class OverviewPane(Pane, VerticalScroll):
         super().__init__(id=id)
         self._config: tuple[str, Any] | None = None
 
+    def draw_key(self, context: RunContext) -> object:
+        selection = context.selection  # the failure rates arrive later
+        return (context.graph, selection.node_uuid, selection.execution, id(context.rates))
+
     def contents(self) -> ComposeResult:
         yield Static(Text(""), markup=False, expand=True, id="overview-text")
         yield JsonTree(id="config-tree")
@@ -49,7 +54,19 @@ class OverviewPane(Pane, VerticalScroll):
         if state is None:
             body.update(Text("Nothing selected", style="dim"))
         else:
-            body.update(overview_text(context.graph, state, has_config=bool(config)))
+            text = overview_text(context.graph, state, has_config=bool(config))
+            rate = context.rates.of(state.uuid) if context.rates is not None else None
+            if rate is not None:
+                index = text.plain.find("\nuuid")
+                line = Text()
+                field_line(
+                    line,
+                    "lately",
+                    rate.text(),
+                    "bold yellow" if often_fails((rate.failed, rate.total)) else "dim",
+                )
+                text = text[: index + 1] + line + text[index + 1 :] if index >= 0 else text + line
+            body.update(text)
         tree.display = bool(config)
         if not config:
             self._config = None
