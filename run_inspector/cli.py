@@ -157,9 +157,11 @@ def _make_source(
 
         transport = DemoTransport(finished=True) if one_shot else DemoTransport()
         return _demo_source(transport, DEMO_RUN_UUID, one_shot, max_body), interval
-    from .config import parse_run_ref
+    from .config import api_url_from, is_loopback_url, parse_run_ref
 
-    run_uuid = parse_run_ref(args.run)
+    # Said before the token is looked for, and before any connection: Cargo's run ids are
+    # uuids (a local simulator or test server on loopback may name its runs as it likes).
+    run_uuid = parse_run_ref(args.run, uuid_only=not is_loopback_url(api_url_from(args.api_url, environ)))
     settings = _settings(args, environ, err)
     return _api_source(settings, run_uuid, one_shot, max_body), settings.interval
 
