@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
-from .errors import ConfigError, InspectorError, UsageError
+from .errors import ConfigError, FetchError, InspectorError, UsageError
 from .graph import RunGraph
 from .models import FAILED_STATUSES, RUN_STATUSES, collector_paused, parse_run_response
 from .source import ApiSource, FileSource, RunSource
@@ -259,7 +259,10 @@ def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
 def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
     from .findings import compute_findings
 
-    graph, agents = _load_once(source, with_agents=args.with_agents)
+    try:
+        graph, agents = _load_once(source, with_agents=args.with_agents)
+    except FetchError as error:  # a file that is not a run is said to be the file's fault
+        raise source.error_for(error) from None
     findings = compute_findings(graph)
     if args.json:
         from .render_json import dumps

@@ -115,7 +115,7 @@ class Watcher:
         if status.error is None:
             self._last_error = None
             return
-        message = status.error.one_line()
+        message = self.poller.source.error_for(status.error, self.poller.run_uuid).one_line()
         if status.state in ("stale", "waiting") and message != self._last_error:
             retry = f"; retrying in {status.retry_in:.0f} s" if status.retry_in is not None else ""
             self.err.print(f"run-inspector: {one_line(message)}{retry}")
@@ -125,7 +125,7 @@ class Watcher:
         await self.poller.run()
         status = self.poller.status
         if status.state == "failed" and status.error is not None:
-            raise status.error
+            raise self.poller.source.error_for(status.error, self.poller.run_uuid)
         graph = self.poller.graph
         if graph is None:  # stopped before the first answer
             raise FetchError("the run could not be fetched")

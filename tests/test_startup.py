@@ -114,3 +114,69 @@ def test_uuid_only_takes_uuids(text: str, run: str) -> None:
 def test_uuid_only_refuses_the_rest(text: str) -> None:
     with pytest.raises(UsageError):
         parse_run_ref(text, uuid_only=True)
+
+
+# -- item 15: a file that is not a run is the file's fault, said with its path -------------------
+
+SAVED = "--file reads a run saved from GET /v1/orchestration/runs/{uuid}, or a bundle saved in the app with s"
+CUT = b'{"run": {"uuid": "run-1", "status": "error", "nodes": ['
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"<!doctype html><html><body>Sign in</body></html>", "{path} is not JSON (it looks like an HTML page) ({saved})"),
+        (
+            CUT,
+            f"{{path}} is not JSON: it stops after {len(CUT)} bytes, before the JSON is complete "
+            "(the file is cut short: save or download it again)",
+        ),
+        (b"", "{path} is empty ({saved})"),
+        (b"hello", "{path} is not JSON (it starts with 'hello') ({saved})"),
+        (b"[1, 2]", "{path} is JSON but not a saved run (it is a list, not an object) ({saved})"),
+        (b'"text"', "{path} is JSON but not a saved run (it is a string, not an object) ({saved})"),
+        (b'{"nope": 1}', "{path} is JSON but not a saved run (it has no 'run' object) ({saved})"),
+        (b'{"run": null}', "{path} is JSON but not a saved run (it has no 'run' object) ({saved})"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["--print", "--json", "--watch"])
+def test_a_file_that_is_not_a_run_is_said_to_be_the_file_s_fault(
+    tmp_path: Any, content: bytes, said: str, mode: str
+) -> None:
+    path = tmp_path / "x.json"
+    path.write_bytes(content)
+    code, out, err = invoke("--file", str(path), mode)
+    assert (code, out) == (3, "")
+    assert err == f"run-inspector: {said.format(path=path, saved=SAVED)}\n"
+    assert "--api-url" not in err and "proxy" not in err and "connection" not in err
+
+
+def test_standard_input_that_is_not_a_run_is_called_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"<html>502</html>")))
+    code, _, err = invoke("--file", "-", "--print")
+    assert code == 3
+    assert err == f"run-inspector: standard input is not JSON (it looks like an HTML page) ({SAVED})\n"
+
+
+def test_the_file_s_error_carries_its_path_and_an_api_s_keeps_the_api_wording() -> None:
+    from run_inspector.errors import FileReadError, UnreadableBodyError
+    from run_inspector.models import parse_run_response
+    from run_inspector.source import ApiSource, FileSource
+
+    with pytest.raises(UnreadableBodyError) as caught:
+        parse_run_response(b"<html>hi</html>")
+    api_error = caught.value
+    assert "check --api-url" in api_error.one_line() and "perhaps from a proxy" in api_error.one_line()
+
+    source = FileSource(b"<html>hi</html>", "saved/run.json")
+    said = source.error_for(api_error)
+    assert isinstance(said, FileReadError) and said.path == "saved/run.json" and said.exit_code == 3
+    assert said.message == "saved/run.json is not JSON (it looks like an HTML page)"
+    child = source.error_for(api_error, "run-child-1")
+    assert isinstance(child, FileReadError)
+    assert child.message == "run run-child-1 in saved/run.json is not JSON (it looks like an HTML page)"
+
+    api = ApiSource(None, UUID, "https://api.getcargo.io/v1")  # type: ignore[arg-type]
+    assert api.error_for(api_error) is api_error
+    other = UsageError("not a body fault")
+    assert source.error_for(other) is other  # type: ignore[arg-type]
