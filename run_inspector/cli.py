@@ -149,8 +149,16 @@ def _make_source(
             "e.g. run-inspector --demo, or run-inspector <run uuid> with CARGO_API_TOKEN set",
         )
     interval, max_body = _limits(args, environ)
+    keys = _terminal_for_tui(stdin_is_data=args.file == "-") if _is_tui(args) else None
     if args.file:
-        return FileSource.open(args.file, max_body=max_body), interval
+        try:
+            source = FileSource.open(args.file, max_body=max_body)
+            if keys is not None:  # the file came on stdin: the keys now come from the terminal
+                os.dup2(keys, 0)
+        finally:
+            if keys is not None:
+                os.close(keys)
+        return source, interval
     one_shot = bool(args.print_ or args.json)
     if args.demo:
         from .demo import DEMO_RUN_UUID, DemoTransport
@@ -164,6 +172,45 @@ def _make_source(
     run_uuid = parse_run_ref(args.run, uuid_only=not is_loopback_url(api_url_from(args.api_url, environ)))
     settings = _settings(args, environ, err)
     return _api_source(settings, run_uuid, one_shot, max_body), settings.interval
+
+
+def _is_tui(args: argparse.Namespace) -> bool:
+    return not (args.print_ or args.json or args.watch)
+
+
+def _terminal_for_tui(*, stdin_is_data: bool = False) -> int | None:
+    """Refuse (a usage error) to start the TUI without a terminal: Textual reads its keys from
+    standard input and draws on standard error, and on a stdin that is not a terminal (`<
+    /dev/null`, a pipe, cron) its input thread spins at full CPU forever.
+
+    With `stdin_is_data` (`--file -`: the run comes on stdin) the keys are read from the
+    terminal instead, as `less` and `fzf` do: the returned descriptor is open on `/dev/tty`,
+    to be put on descriptor 0 (`os.dup2`) once the file has been read."""
+    streams = [("standard output", sys.__stdout__), ("standard error", sys.__stderr__)]
+    for name, stream in streams if stdin_is_data else [("standard input", sys.__stdin__), *streams]:
+        if not _is_terminal(stream):
+            raise _no_terminal(f"{name} is not a terminal")
+    if not stdin_is_data:
+        return None
+    try:
+        keys = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        raise _no_terminal("the run comes on standard input, and there is no terminal (/dev/tty) for the keys") from None
+    if not os.isatty(keys):
+        os.close(keys)
+        raise _no_terminal("/dev/tty is not a terminal")
+    return keys
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _no_terminal(why: str) -> UsageError:
+    return UsageError("no terminal: use --print, --json or --watch", why)
 
 
 def _limits(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[float, int]:
@@ -297,6 +344,7 @@ def _watch(args: argparse.Namespace, source: RunSource, interval: float, out: Te
 def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
     from .ui.app import make_app
 
+    _terminal_for_tui()
     app = make_app(source, interval=interval, bell=args.bell)
     app.run()
     return app.return_code or EXIT_OK
@@ -451,6 +499,7 @@ def _runs_tui(source: RunSource, query: RunQuery, interval: float) -> int:
             "the Runs screen is not built yet",
             "list the runs with --print or --json, or open the newest with --latest",
         )
+    _terminal_for_tui()
     app = make_runs_app(source, query, interval=interval)
     app.run()
     return int(app.return_code or EXIT_OK)
