@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .agent import AgentExecution
     from .config import Settings
+    from .findings import Finding
     from .runlist import RunPage, RunQuery
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_FETCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-status",
         action="store_true",
         help="with --print/--json/--watch: exit 1 if the run ended in error or was cancelled",
+    )
+    parser.add_argument(
+        "--fail-on-findings",
+        action="store_true",
+        help="with --print/--json/--watch: exit 1 also when the run has error-severity findings "
+        "(a run that succeeded but went wrong); implies --exit-status",
     )
     parser.add_argument(
         "--bell", action="store_true", help="in the TUI, ring the terminal bell when the run ends"
@@ -294,16 +301,16 @@ def _load_once(
     return asyncio.run(load())
 
 
-def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
+def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO) -> int:
     # The run becomes hundreds of thousands of objects, and findings and rendering make many
     # short-lived ones, none in a cycle: with the collector on between the stages, each pass
     # would walk the whole run again (~10 ms of a --print on L). `_show_once` returns (and
     # its run is freed) before the collector is back, so its first pass has nothing to walk.
     with collector_paused():
-        return _show_once(args, source, out)
+        return _show_once(args, source, out, err)
 
 
-def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
+def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO) -> int:
     from .findings import compute_findings
 
     try:
@@ -319,12 +326,31 @@ def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
         from .render_text import print_run
 
         print_run(graph, out, findings=findings)
-    return _status_code(args, graph)
+    return _status_code(args, graph, findings, err)
 
 
-def _status_code(args: argparse.Namespace, graph: RunGraph) -> int:
-    failed = graph.summary.status in FAILED_STATUSES
-    return EXIT_RUN_FAILED if args.exit_status and failed else EXIT_OK
+def _status_code(
+    args: argparse.Namespace, graph: RunGraph, findings: Sequence[Finding] | None, err: TextIO
+) -> int:
+    """1 with `--exit-status` for a run that ended in error or was cancelled, and with
+    `--fail-on-findings` also for one with error-severity findings (said on stderr: the run's
+    own status says nothing of them)."""
+    if (args.exit_status or args.fail_on_findings) and graph.summary.status in FAILED_STATUSES:
+        return EXIT_RUN_FAILED
+    errors = [f for f in findings or () if f.severity == "error"] if args.fail_on_findings else []
+    if not errors:
+        return EXIT_OK
+    from .sanitize import one_line
+
+    first = f"{errors[0].node_slug}: {errors[0].message}" if errors[0].node_slug else errors[0].message
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    print(
+        f"run-inspector: the run ended {one_line(graph.summary.status, 40)} but has {len(errors)} "
+        f"error-severity finding{'s' if len(errors) > 1 else ''}: {one_line(first, 160)}{more} "
+        "(--fail-on-findings; see them with --print)",
+        file=err,
+    )
+    return EXIT_RUN_FAILED
 
 
 def _watch(args: argparse.Namespace, source: RunSource, interval: float, out: TextIO, err: TextIO) -> int:
@@ -338,7 +364,13 @@ def _watch(args: argparse.Namespace, source: RunSource, interval: float, out: Te
 
     import asyncio
 
-    return _status_code(args, asyncio.run(go()))
+    graph = asyncio.run(go())
+    findings = None
+    if args.fail_on_findings:
+        from .findings import compute_findings
+
+        findings = compute_findings(graph)
+    return _status_code(args, graph, findings, err)
 
 
 def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
@@ -353,7 +385,7 @@ def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
 def _show(args: argparse.Namespace, source: RunSource, interval: float, out: TextIO, err: TextIO) -> int:
     """One run, in the mode asked for: `--print`/`--json`, `--watch`, else the TUI."""
     if args.print_ or args.json:
-        return _one_shot(args, source, out)
+        return _one_shot(args, source, out, err)
     if args.watch:
         return _watch(args, source, interval, out, err)
     return _tui(args, source, interval)
@@ -373,6 +405,8 @@ def _check_flags(args: argparse.Namespace) -> None:
     """Usage errors that argparse cannot see: flags that only mean something together."""
     if args.exit_status and not (args.print_ or args.json or args.watch):
         raise UsageError("--exit-status works with --print, --json or --watch")
+    if args.fail_on_findings and not (args.print_ or args.json or args.watch):
+        raise UsageError("--fail-on-findings works with --print, --json or --watch")
     if args.with_agents and not args.json:
         raise UsageError("--with-agents works with --json", "e.g. run-inspector RUN --json --with-agents")
     if args.workflow is None:
@@ -388,8 +422,9 @@ def _check_flags(args: argparse.Namespace) -> None:
     if not args.latest:
         if args.watch:
             raise UsageError("--watch follows one run", "add --latest to follow the newest matching run")
-        if args.exit_status:
-            raise UsageError("--exit-status is about one run", "add --latest")
+        if args.exit_status or args.fail_on_findings:
+            flag = "--exit-status" if args.exit_status else "--fail-on-findings"
+            raise UsageError(f"{flag} is about one run", "add --latest")
         if args.with_agents:
             raise UsageError("--with-agents is about one run", "add --latest")
     if not args.workflow and not args.demo:
@@ -550,7 +585,8 @@ def main(
     except KeyboardInterrupt:
         print("run-inspector: interrupted", file=err)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BrokenPipeError:  # `run-inspector … | head`: the reader has all it wanted
+        _quiet(out)
         return EXIT_OK
     except Exception as error:  # a bug: one line, no traceback (it could hold server text)
         if environ.get("RUN_INSPECTOR_DEBUG"):
@@ -562,6 +598,26 @@ def main(
         return EXIT_FETCH
 
 
+def _quiet(stream: TextIO) -> None:
+    """Point a stream whose pipe was closed at /dev/null, so that nothing more is written to
+    it, and the interpreter's last flush at exit cannot fail ("Exception ignored … BrokenPipeError",
+    exit 120). Not for a stream without a descriptor (a test's `StringIO`)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def run() -> None:
     """Console entry point."""
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()  # what is still buffered (a `--print | head -1`) fails here, not at exit
+    except BrokenPipeError:
+        _quiet(sys.stdout)
+    sys.exit(code)
