@@ -2,8 +2,8 @@
 `--workflow UUID` lists a workflow's runs (`--print`, `--json`, the Runs screen), or with
 `--latest` shows the newest matching run as `run-inspector RUN` would.
 
-Exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error ·
-3 the run could not be fetched or read · 130 interrupted.
+Exit codes: 0 ok · 1 the run failed (only with --exit-status or --fail-on-findings) ·
+2 usage error · 3 the run could not be fetched or read · 130 interrupted.
 """
 
 from __future__ import annotations
@@ -41,8 +41,12 @@ the Runs screen); add --latest to open the newest matching one instead, in any m
   run-inspector --workflow W --failed-at enrich_company:429 --since 7d --json
   run-inspector --demo --workflow --print                        # the demo's workflow
 
-exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error ·
-3 the run could not be fetched or read (or --latest found none) · 130 interrupted
+without --print, --json or --watch the TUI needs a terminal; 'cat run.json | run-inspector
+--file -' reads the run from the pipe, then the keys from the terminal (/dev/tty).
+
+exit codes: 0 ok · 1 the run failed (only with --exit-status or --fail-on-findings) ·
+2 usage error (also: RUN is not a run uuid, no terminal for the TUI) · 3 the run could not be
+fetched or read (or --latest found none) · 130 interrupted
 """
 
 
