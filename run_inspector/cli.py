@@ -2,8 +2,8 @@
 `--workflow UUID` lists a workflow's runs (`--print`, `--json`, the Runs screen), or with
 `--latest` shows the newest matching run as `run-inspector RUN` would.
 
-Exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error ·
-3 the run could not be fetched or read · 130 interrupted.
+Exit codes: 0 ok · 1 the run failed (only with --exit-status or --fail-on-findings) ·
+2 usage error · 3 the run could not be fetched or read · 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
-from .errors import ConfigError, InspectorError, UsageError
+from .errors import ConfigError, FetchError, InspectorError, UsageError
 from .graph import RunGraph
 from .models import FAILED_STATUSES, RUN_STATUSES, collector_paused, parse_run_response
 from .source import ApiSource, FileSource, RunSource
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .agent import AgentExecution
     from .config import Settings
+    from .findings import Finding
     from .runlist import RunPage, RunQuery
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_FETCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -40,8 +41,12 @@ the Runs screen); add --latest to open the newest matching one instead, in any m
   run-inspector --workflow W --failed-at enrich_company:429 --since 7d --json
   run-inspector --demo --workflow --print                        # the demo's workflow
 
-exit codes: 0 ok · 1 the run failed (only with --exit-status) · 2 usage error ·
-3 the run could not be fetched or read (or --latest found none) · 130 interrupted
+without --print, --json or --watch the TUI needs a terminal; 'cat run.json | run-inspector
+--file -' reads the run from the pipe, then the keys from the terminal (/dev/tty).
+
+exit codes: 0 ok · 1 the run failed (only with --exit-status or --fail-on-findings) ·
+2 usage error (also: RUN is not a run uuid, no terminal for the TUI) · 3 the run could not be
+fetched or read (or --latest found none) · 130 interrupted
 """
 
 
@@ -89,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--exit-status",
         action="store_true",
         help="with --print/--json/--watch: exit 1 if the run ended in error or was cancelled",
+    )
+    parser.add_argument(
+        "--fail-on-findings",
+        action="store_true",
+        help="with --print/--json/--watch: exit 1 also when the run has error-severity findings "
+        "(a run that succeeded but went wrong); implies --exit-status",
     )
     parser.add_argument(
         "--bell", action="store_true", help="in the TUI, ring the terminal bell when the run ends"
@@ -149,19 +160,68 @@ def _make_source(
             "e.g. run-inspector --demo, or run-inspector <run uuid> with CARGO_API_TOKEN set",
         )
     interval, max_body = _limits(args, environ)
+    keys = _terminal_for_tui(stdin_is_data=args.file == "-") if _is_tui(args) else None
     if args.file:
-        return FileSource.open(args.file, max_body=max_body), interval
+        try:
+            source = FileSource.open(args.file, max_body=max_body)
+            if keys is not None:  # the file came on stdin: the keys now come from the terminal
+                os.dup2(keys, 0)
+        finally:
+            if keys is not None:
+                os.close(keys)
+        return source, interval
     one_shot = bool(args.print_ or args.json)
     if args.demo:
         from .demo import DEMO_RUN_UUID, DemoTransport
 
         transport = DemoTransport(finished=True) if one_shot else DemoTransport()
         return _demo_source(transport, DEMO_RUN_UUID, one_shot, max_body), interval
-    from .config import parse_run_ref
+    from .config import api_url_from, is_loopback_url, parse_run_ref
 
-    run_uuid = parse_run_ref(args.run)
+    # Said before the token is looked for, and before any connection: Cargo's run ids are
+    # uuids (a local simulator or test server on loopback may name its runs as it likes).
+    run_uuid = parse_run_ref(args.run, uuid_only=not is_loopback_url(api_url_from(args.api_url, environ)))
     settings = _settings(args, environ, err)
     return _api_source(settings, run_uuid, one_shot, max_body), settings.interval
+
+
+def _is_tui(args: argparse.Namespace) -> bool:
+    return not (args.print_ or args.json or args.watch)
+
+
+def _terminal_for_tui(*, stdin_is_data: bool = False) -> int | None:
+    """Refuse (a usage error) to start the TUI without a terminal: Textual reads its keys from
+    standard input and draws on standard error, and on a stdin that is not a terminal (`<
+    /dev/null`, a pipe, cron) its input thread spins at full CPU forever.
+
+    With `stdin_is_data` (`--file -`: the run comes on stdin) the keys are read from the
+    terminal instead, as `less` and `fzf` do: the returned descriptor is open on `/dev/tty`,
+    to be put on descriptor 0 (`os.dup2`) once the file has been read."""
+    streams = [("standard output", sys.__stdout__), ("standard error", sys.__stderr__)]
+    for name, stream in streams if stdin_is_data else [("standard input", sys.__stdin__), *streams]:
+        if not _is_terminal(stream):
+            raise _no_terminal(f"{name} is not a terminal")
+    if not stdin_is_data:
+        return None
+    try:
+        keys = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        raise _no_terminal("the run comes on standard input, and there is no terminal (/dev/tty) for the keys") from None
+    if not os.isatty(keys):
+        os.close(keys)
+        raise _no_terminal("/dev/tty is not a terminal")
+    return keys
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def _no_terminal(why: str) -> UsageError:
+    return UsageError("no terminal: use --print, --json or --watch", why)
 
 
 def _limits(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[float, int]:
@@ -245,19 +305,22 @@ def _load_once(
     return asyncio.run(load())
 
 
-def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
+def _one_shot(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO) -> int:
     # The run becomes hundreds of thousands of objects, and findings and rendering make many
     # short-lived ones, none in a cycle: with the collector on between the stages, each pass
     # would walk the whole run again (~10 ms of a --print on L). `_show_once` returns (and
     # its run is freed) before the collector is back, so its first pass has nothing to walk.
     with collector_paused():
-        return _show_once(args, source, out)
+        return _show_once(args, source, out, err)
 
 
-def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
+def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO, err: TextIO) -> int:
     from .findings import compute_findings
 
-    graph, agents = _load_once(source, with_agents=args.with_agents)
+    try:
+        graph, agents = _load_once(source, with_agents=args.with_agents)
+    except FetchError as error:  # a file that is not a run is said to be the file's fault
+        raise source.error_for(error) from None
     findings = compute_findings(graph)
     if args.json:
         from .render_json import dumps
@@ -267,12 +330,31 @@ def _show_once(args: argparse.Namespace, source: RunSource, out: TextIO) -> int:
         from .render_text import print_run
 
         print_run(graph, out, findings=findings)
-    return _status_code(args, graph)
+    return _status_code(args, graph, findings, err)
 
 
-def _status_code(args: argparse.Namespace, graph: RunGraph) -> int:
-    failed = graph.summary.status in FAILED_STATUSES
-    return EXIT_RUN_FAILED if args.exit_status and failed else EXIT_OK
+def _status_code(
+    args: argparse.Namespace, graph: RunGraph, findings: Sequence[Finding] | None, err: TextIO
+) -> int:
+    """1 with `--exit-status` for a run that ended in error or was cancelled, and with
+    `--fail-on-findings` also for one with error-severity findings (said on stderr: the run's
+    own status says nothing of them)."""
+    if (args.exit_status or args.fail_on_findings) and graph.summary.status in FAILED_STATUSES:
+        return EXIT_RUN_FAILED
+    errors = [f for f in findings or () if f.severity == "error"] if args.fail_on_findings else []
+    if not errors:
+        return EXIT_OK
+    from .sanitize import one_line
+
+    first = f"{errors[0].node_slug}: {errors[0].message}" if errors[0].node_slug else errors[0].message
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    print(
+        f"run-inspector: the run ended {one_line(graph.summary.status, 40)} but has {len(errors)} "
+        f"error-severity finding{'s' if len(errors) > 1 else ''}: {one_line(first, 160)}{more} "
+        "(--fail-on-findings; see them with --print)",
+        file=err,
+    )
+    return EXIT_RUN_FAILED
 
 
 def _watch(args: argparse.Namespace, source: RunSource, interval: float, out: TextIO, err: TextIO) -> int:
@@ -286,12 +368,19 @@ def _watch(args: argparse.Namespace, source: RunSource, interval: float, out: Te
 
     import asyncio
 
-    return _status_code(args, asyncio.run(go()))
+    graph = asyncio.run(go())
+    findings = None
+    if args.fail_on_findings:
+        from .findings import compute_findings
+
+        findings = compute_findings(graph)
+    return _status_code(args, graph, findings, err)
 
 
 def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
     from .ui.app import make_app
 
+    _terminal_for_tui()
     app = make_app(source, interval=interval, bell=args.bell)
     app.run()
     return app.return_code or EXIT_OK
@@ -300,7 +389,7 @@ def _tui(args: argparse.Namespace, source: RunSource, interval: float) -> int:
 def _show(args: argparse.Namespace, source: RunSource, interval: float, out: TextIO, err: TextIO) -> int:
     """One run, in the mode asked for: `--print`/`--json`, `--watch`, else the TUI."""
     if args.print_ or args.json:
-        return _one_shot(args, source, out)
+        return _one_shot(args, source, out, err)
     if args.watch:
         return _watch(args, source, interval, out, err)
     return _tui(args, source, interval)
@@ -320,6 +409,8 @@ def _check_flags(args: argparse.Namespace) -> None:
     """Usage errors that argparse cannot see: flags that only mean something together."""
     if args.exit_status and not (args.print_ or args.json or args.watch):
         raise UsageError("--exit-status works with --print, --json or --watch")
+    if args.fail_on_findings and not (args.print_ or args.json or args.watch):
+        raise UsageError("--fail-on-findings works with --print, --json or --watch")
     if args.with_agents and not args.json:
         raise UsageError("--with-agents works with --json", "e.g. run-inspector RUN --json --with-agents")
     if args.workflow is None:
@@ -335,8 +426,9 @@ def _check_flags(args: argparse.Namespace) -> None:
     if not args.latest:
         if args.watch:
             raise UsageError("--watch follows one run", "add --latest to follow the newest matching run")
-        if args.exit_status:
-            raise UsageError("--exit-status is about one run", "add --latest")
+        if args.exit_status or args.fail_on_findings:
+            flag = "--exit-status" if args.exit_status else "--fail-on-findings"
+            raise UsageError(f"{flag} is about one run", "add --latest")
         if args.with_agents:
             raise UsageError("--with-agents is about one run", "add --latest")
     if not args.workflow and not args.demo:
@@ -440,6 +532,7 @@ def _runs_tui(source: RunSource, query: RunQuery, interval: float) -> int:
     """The TUI's Runs screen (`ui.app.make_runs_app`, built by the UI)."""
     from .ui.app import make_runs_app
 
+    _terminal_for_tui()
     app = make_runs_app(source, query, interval=interval)
     app.run()
     return int(app.return_code or EXIT_OK)
@@ -490,7 +583,8 @@ def main(
     except KeyboardInterrupt:
         print("run-inspector: interrupted", file=err)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BrokenPipeError:  # `run-inspector … | head`: the reader has all it wanted
+        _quiet(out)
         return EXIT_OK
     except Exception as error:  # a bug: one line, no traceback (it could hold server text)
         if environ.get("RUN_INSPECTOR_DEBUG"):
@@ -502,6 +596,26 @@ def main(
         return EXIT_FETCH
 
 
+def _quiet(stream: TextIO) -> None:
+    """Point a stream whose pipe was closed at /dev/null, so that nothing more is written to
+    it, and the interpreter's last flush at exit cannot fail ("Exception ignored … BrokenPipeError",
+    exit 120). Not for a stream without a descriptor (a test's `StringIO`)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def run() -> None:
     """Console entry point."""
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()  # what is still buffered (a `--print | head -1`) fails here, not at exit
+    except BrokenPipeError:
+        _quiet(sys.stdout)
+    sys.exit(code)

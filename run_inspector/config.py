@@ -110,12 +110,11 @@ def settings_from(
 
     Raises `ConfigError` for a bad URL, workspace, interval or token file.
     """
-    env_api_url = environ.get(ENV_API_URL)
+    api_url = api_url_from(args_api_url, environ)
     env_workspace = environ.get(ENV_WORKSPACE)
     env_token = _env_token(environ)
     del environ  # its repr holds the token: keep it out of a crash report's frame locals
     token, warnings = _load_token(args_token_file, env_token)
-    api_url = check_api_url(_first(args_api_url, env_api_url) or DEFAULT_API_URL)
     workspace = _first(args_workspace, env_workspace)
     if workspace is not None:
         workspace = check_workspace(workspace)
@@ -308,13 +307,44 @@ def check_interval(interval: float) -> float:
     return float(interval)
 
 
-def parse_run_ref(text: str) -> str:
+def parse_run_ref(text: str, *, uuid_only: bool = False) -> str:
     """The run id in RUN: a bare run uuid (or id), or a Cargo app URL containing one.
 
     In a URL the id after a `runs/` path segment wins, else the last uuid-looking segment.
-    Raises `UsageError` when there is no plausible id.
+    Raises `UsageError` when there is no plausible id. With `uuid_only` (Cargo's API: its run
+    ids are uuids) the id must be a uuid (8-4-4-4-12 hex digits), so `123` or a cut-off uuid is
+    said here rather than by the API; without it (a local simulator or test server on loopback)
+    any id of letters, digits, `-` and `_` is taken.
     """
-    return _parse_ref(text, "runs", "run", "RUN argument")
+    found = _parse_ref(text, "runs", "run", "RUN argument")
+    if not uuid_only or _UUID.fullmatch(found):
+        return found
+    uuids = _UUID.findall(text)
+    if uuids:  # a URL whose `runs/` segment is not a uuid, with a uuid elsewhere
+        return str(uuids[-1])
+    value = text.strip()
+    shown = value if len(value) <= 60 else value[:59] + "\u2026"
+    raise UsageError(
+        f"RUN '{shown}' is not a run uuid" if _ID.fullmatch(value) else "no run uuid found in the RUN argument",
+        f"Cargo run ids are uuids like {_EXAMPLE_UUID}: pass one, or the run's URL from the Cargo app",
+    )
+
+
+_EXAMPLE_UUID = "3f1c2a9b-0c4d-4e5f-8a6b-7c8d9e0f1a2b"
+
+
+def api_url_from(flag: str | None, environ: Mapping[str, str]) -> str:
+    """The API base URL: `--api-url`, else `CARGO_API_URL`, else the default; checked
+    (`check_api_url`), so a plain-http URL to a remote host is refused here."""
+    text = environ.get(ENV_API_URL)
+    del environ  # its repr holds the token
+    return check_api_url(_first(flag, text) or DEFAULT_API_URL)
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when a (checked) API URL names a loopback host: a local simulator or test server."""
+    host = urlsplit(url).hostname
+    return host is not None and is_loopback_host(host)
 
 
 def parse_workflow_ref(text: str) -> str:

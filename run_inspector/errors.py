@@ -90,6 +90,48 @@ class InvalidResponseError(FetchError):
     """The body is not a GET-run response (not JSON, no `run` object, an HTML page...)."""
 
 
+class UnreadableBodyError(InvalidResponseError):
+    """A body that is not a GET-run response, worded for an API answer (`check --api-url`).
+
+    `problem` names what is wrong (`empty`, `html`, `not-json`, `cut-short`, `not-object`,
+    `no-run`, `malformed`) and `fact` the one detail that goes with it (the start of the body,
+    the size it stops at, the JSON type it is), so the same fault can be said about a file
+    instead (`in_file`): a saved file is not cut short by a proxy."""
+
+    def __init__(self, message: str, hint: str = "", *, problem: str, fact: str = "") -> None:
+        super().__init__(message, hint)
+        self.problem = problem
+        self.fact = fact
+
+    def in_file(self, name: str) -> FileReadError:
+        """The same fault said of `name` (a path, or "standard input")."""
+        saved = "--file reads a run saved from GET /v1/orchestration/runs/{uuid}, or a bundle saved in the app with s"
+        message, hint = {
+            "empty": (f"{name} is empty", saved),
+            "html": (f"{name} is not JSON (it looks like an HTML page)", saved),
+            "not-json": (f"{name} is not JSON (it starts with {self.fact})", saved),
+            "cut-short": (
+                f"{name} is not JSON: it stops after {self.fact} bytes, before the JSON is complete",
+                "the file is cut short: save or download it again",
+            ),
+            "not-object": (f"{name} is JSON but not a saved run (it is a {self.fact}, not an object)", saved),
+            "no-run": (f"{name} is JSON but not a saved run (it has no 'run' object)", saved),
+        }.get(self.problem, (f"the run in {name} could not be read", "the file is malformed"))
+        return FileReadError(message, hint, path=name)
+
+
+class FileReadError(InvalidResponseError):
+    """A saved file (`--file`, or a run in a bundle) that is not a run, worded as a file's
+    fault, with `path`: what the file is called (its path as given, or "standard input").
+
+    An `InvalidResponseError`: the headless modes exit 3, and a poller gives up at once (a file
+    does not change)."""
+
+    def __init__(self, message: str, hint: str = "", *, path: str) -> None:
+        super().__init__(message, hint)
+        self.path = path
+
+
 MIB = 1024 * 1024
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic import dataclasses as pydantic_dataclasses
 from pydantic.alias_generators import to_camel
 
-from .errors import InvalidResponseError
+from .errors import UnreadableBodyError
 
 RUN_STATUSES = ("idle", "pending", "running", "success", "error", "cancelling", "cancelled", "skipped")
 TERMINAL_STATUSES = frozenset({"success", "error", "cancelled", "skipped"})
@@ -224,7 +224,8 @@ def collector_paused() -> Iterator[None]:
 
 
 def parse_run_response(body: bytes | str) -> ParsedResponse:
-    """Parse a GET-run body. Raises `InvalidResponseError` only when there is no run object."""
+    """Parse a GET-run body. Raises `UnreadableBodyError` (an `InvalidResponseError`) only when
+    there is no run object."""
     with collector_paused():
         return _parse(body)
 
@@ -245,13 +246,18 @@ def _parse(body: bytes | str) -> ParsedResponse:
         data = _loads(body, notes, deep=deep)
     except (ValueError, RecursionError) as exc:
         if _cut_short(exc):
-            raise InvalidResponseError(
+            raise UnreadableBodyError(
                 f"the response is not JSON: it stops after {size:,} bytes, before the JSON is complete",
                 "the connection or a proxy cut it short; try again",
+                problem="cut-short",
+                fact=f"{size:,}",
             ) from exc
-        raise InvalidResponseError(
-            f"the response is not JSON ({_describe_body(body)})",
+        problem, start = _body_shape(body)
+        raise UnreadableBodyError(
+            f"the response is not JSON ({_API_SHAPES.get(problem, f'it starts with {start}')})",
             "check --api-url: it should point at the Cargo API, e.g. https://api.getcargo.io/v1",
+            problem=problem,
+            fact=start,
         ) from exc
     response, anomalies = validate_tolerantly(data)
     return ParsedResponse(response, notes + anomalies, size)
@@ -375,13 +381,15 @@ class _HugeIntegers:
 def validate_tolerantly(data: Any) -> tuple[RunResponse, list[Anomaly]]:
     """Validate decoded JSON, dropping malformed fields one by one and reporting each."""
     if not isinstance(data, dict):
-        raise InvalidResponseError(
+        raise UnreadableBodyError(
             f"the response is JSON but not an object (got {type(data).__name__})",
             "check --api-url points at the Cargo API",
+            problem="not-object",
+            fact=_JSON_TYPES.get(type(data), type(data).__name__),
         )
     if not isinstance(data.get("run"), dict):
-        raise InvalidResponseError(
-            "the response has no 'run' object", "check --api-url points at the Cargo API"
+        raise UnreadableBodyError(
+            "the response has no 'run' object", "check --api-url points at the Cargo API", problem="no-run"
         )
     anomalies: list[Anomaly] = []
     for _ in range(_MAX_REPAIR_ROUNDS):
@@ -400,7 +408,7 @@ def validate_tolerantly(data: Any) -> tuple[RunResponse, list[Anomaly]]:
                 )
             if not isinstance(data.get("run"), dict):
                 break
-    raise InvalidResponseError("the run object could not be read", "the response is malformed")
+    raise UnreadableBodyError("the run object could not be read", "the response is malformed", problem="malformed")
 
 
 def _drop(data: Any, loc: tuple[int | str, ...]) -> None:
@@ -449,9 +457,15 @@ def _cut_short(exc: BaseException) -> bool:
     return text[:1] in ("{", "[") and unfinished
 
 
-def _describe_body(body: bytes | str) -> str:
-    """What the start of a body that is not JSON looks like. Only its first bytes are decoded
-    (it was the whole body: up to 4 bytes of text a byte, for 40 characters)."""
+_API_SHAPES = {"empty": "the body is empty", "html": "it looks like an HTML page, perhaps from a proxy"}
+"""How `_body_shape`'s problems are said of an API's answer."""
+_JSON_TYPES = {list: "list", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
+def _body_shape(body: bytes | str) -> tuple[str, str]:
+    """What a body that is not JSON looks like: `empty`, `html`, else `not-json` and the repr
+    of its first 40 characters. Only its first bytes are decoded (it was the whole body: up to
+    4 bytes of text a byte, for 40 characters)."""
     if isinstance(body, bytes):
         start = _LEADING_SPACE.match(body).end()  # type: ignore[union-attr]
         text = body[start : start + 200].decode("utf-8", "replace")
@@ -459,7 +473,7 @@ def _describe_body(body: bytes | str) -> str:
         text = body[:200] if body[:1].strip() else body.lstrip()[:200]
     stripped = text.lstrip()
     if not stripped:
-        return "the body is empty"
+        return "empty", ""
     if stripped[:1] == "<":
-        return "it looks like an HTML page, perhaps from a proxy"
-    return f"it starts with {stripped[:40]!r}"
+        return "html", ""
+    return "not-json", repr(stripped[:40])

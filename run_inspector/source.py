@@ -21,7 +21,15 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from .config import DEFAULT_MAX_BODY
-from .errors import BodyTooLargeError, ConfigError, InvalidResponseError, NotAvailableError, NotFoundError
+from .errors import (
+    BodyTooLargeError,
+    ConfigError,
+    FetchError,
+    InvalidResponseError,
+    NotAvailableError,
+    NotFoundError,
+    UnreadableBodyError,
+)
 from .models import Run, loads_any
 from .resources import Batch, Message, RunList, RunMetrics, Trace
 from .sanitize import one_line
@@ -61,6 +69,13 @@ class RunSource(ABC):
     def has_lineage(self) -> bool:
         """Can it answer anything about a run besides the run (item runs, a trace)?"""
         return True
+
+    def error_for(self, error: FetchError, run_uuid: str | None = None) -> FetchError:
+        """`error`, raised while reading run `run_uuid` from this source (None: the root run),
+        said as this source's fault: an API's by default; a file's (`FileReadError`, with
+        the path) for a body from a file that is not a run. The poller words a body it
+        cannot read as an API answer; whoever shows its error passes it through here."""
+        return error
 
     def _not_here(self, what: str) -> NotAvailableError:
         return NotAvailableError(f"{what} is not available from {self.description}")
@@ -195,6 +210,13 @@ class FileSource(RunSource):
 
     def body_at_hand(self) -> bytes:
         return self.body
+
+    def error_for(self, error: FetchError, run_uuid: str | None = None) -> FetchError:
+        if not isinstance(error, UnreadableBodyError):
+            return error
+        if run_uuid in (None, self.root_uuid, "(file)"):
+            return error.in_file(self.description)
+        return error.in_file(f"run {one_line(run_uuid, 80)} in {self.description}")
 
     @property
     def has_lineage(self) -> bool:

@@ -22,6 +22,7 @@ from run_inspector.render_text import print_run
 from .helpers import FIXTURES, execution, node, run_of
 
 FAILED = str(FIXTURES / "failed_run.json")
+RUN_UUID = "3f1c2a9b-0c4d-4e5f-8a6b-7c8d9e0f1a2b"  # Cargo run ids are uuids (the API is not on loopback here)
 
 
 def invoke(*argv: str, env: dict[str, str] | None = None, stdin: str | None = None) -> tuple[int, str, str]:
@@ -126,13 +127,13 @@ def test_usage_errors_exit_2_with_one_line(argv: tuple[str, ...]) -> None:
 
 
 def test_missing_token_is_a_usage_error() -> None:
-    code, _, err = invoke("run-123", "--print")
+    code, _, err = invoke(RUN_UUID, "--print")
     assert code == 2 and "CARGO_API_TOKEN" in err
 
 
 def test_plain_http_to_a_remote_host_is_refused() -> None:
     code, _, err = invoke(
-        "run-123", "--print", "--api-url", "http://example.com/v1", env={"CARGO_API_TOKEN": "t0k"}
+        RUN_UUID, "--print", "--api-url", "http://example.com/v1", env={"CARGO_API_TOKEN": "t0k"}
     )
     assert code == 2 and "plain http" in err
 
@@ -176,7 +177,7 @@ def test_api_errors_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
         original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(client_module.CargoClient, "__init__", with_mock)
-    code, out, err = invoke("run-123", "--print", env={"CARGO_API_TOKEN": "sentinel-token-xyz"})
+    code, out, err = invoke(RUN_UUID, "--print", env={"CARGO_API_TOKEN": "sentinel-token-xyz"})
     assert code == 3 and out == "" and "not found" in err and "sentinel-token-xyz" not in err
 
 

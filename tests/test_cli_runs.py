@@ -290,6 +290,7 @@ def test_no_mode_opens_the_runs_screen_with_the_query(server: Any, monkeypatch: 
         return FakeApp()
 
     monkeypatch.setattr(ui_app, "make_runs_app", make_runs_app, raising=False)
+    monkeypatch.setattr(cli, "_terminal_for_tui", lambda **_: None)  # the tests have no terminal
     code, _, err = runs(base, "--workflow", scenario.ids["workflow"], "--status", "error", "--interval", "5")
     assert (code, err) == (0, "")
     [(source, query, interval)] = made

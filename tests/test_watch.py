@@ -77,6 +77,7 @@ def test_watch_prints_each_transition_and_stops_at_terminal() -> None:
         "✔ start not reached → success",
         "● enrich not reached → running",
         "✖ enrich running → error",
+        "  ↳ enrich: Clearbit 503",  # the node's error (issue 15); the run's is the same, said once
         "✖ run running → error",
     ]
     assert lines[-1].startswith(
