@@ -34,7 +34,6 @@ from benchmarks.generate import SIZES, generate_size, to_bytes  # noqa: E402
 from benchmarks.run import BodySource, _peak_rss  # noqa: E402
 from run_inspector.poller import Poller, Snapshot  # noqa: E402
 
-
 FRAMES = 30
 """Frames kept per allocation: enough to reach the project's own frame under pydantic's."""
 
