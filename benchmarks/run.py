@@ -524,45 +524,56 @@ def one_size(name: str, with_tui: bool, misses_file: Path, *, stages: Iterable[s
 # -- growth across sizes ----------------------------------------------------------------------
 
 GROWTH_LIMIT = 1.5
-"""A stage whose ratio to its floor grows by more than this from one size to the next (XL to
-XXL above all) is flagged as not linear."""
+"""A stage whose cost relative to `json.loads` grows by more than this from one size to the next
+(XL to XXL above all) is flagged as not linear."""
+GROWTH_FLOOR = 0.1
+"""Below this many `json.loads` of the same bytes a stage is too small to judge (noise)."""
 
 
 def growth_table(results: list[dict[str, object]]) -> list[str]:
-    """Each stage size by size: time per node, per execution, and its ratio to the floor.
+    """Each stage size by size: time per node, and its cost in `json.loads` of the same bytes.
 
-    A stage is flagged when its ratio to the floor grows by more than `GROWTH_LIMIT` from one
-    size to the next (the floor, `json.loads` of the same bytes or a process that loads them, is
-    linear in the bytes; a ratio that keeps growing is a stage that grows faster than the input).
+    Every timed row is divided by the `json.loads` floor of its own size (not by its own
+    floor, which for a key is a constant: a minimal app's key), so the second number is the
+    stage's cost relative to the input's size. `json.loads` is linear in the bytes: a stage
+    whose multiple keeps growing grows faster than its input, and is flagged when it grows by
+    more than `GROWTH_LIMIT` from one size to the next.
     """
     sizes: list[str] = []
+    loads: dict[str, float] = {}
     for result in results:
         if result["size"] not in sizes:
             sizes.append(str(result["size"]))
+        if result["stage"] == "json.loads (the floor)" and isinstance(result["value"], (int, float)):
+            loads[str(result["size"])] = float(result["value"])
     if len(sizes) < 2:
         return []
     by_stage: dict[str, dict[str, dict[str, object]]] = {}
     for result in results:
-        if result["unit"] == "s" and result["value"] is not None:
+        if result["unit"] == "s" and isinstance(result["value"], (int, float)) and result["value"] > 0:
             by_stage.setdefault(str(result["stage"]), {})[str(result["size"])] = result
-    lines = ["", "== growth: time per node · per execution · ratio to the floor, size by size ==",
-             f"{'stage':<44} " + " ".join(f"{name:>26}" for name in sizes) + "  linear?"]
+    lines = ["", "== growth: time per node, and the time in json.loads of the same bytes, size by size ==",
+             f"{'stage':<44} " + " ".join(f"{name:>19}" for name in sizes) + "  linear?"]
     for stage, per_size in by_stage.items():
-        cells, ratios = [], []
+        if stage == "json.loads (the floor)":
+            lines.append(f"{stage:<44} " + " ".join(
+                f"{(per_size[n]['value'] / per_size[n]['nodes'] * 1e6 if n in per_size else 0):>10.1f}µs/node"  # type: ignore[operator]
+                if n in per_size else f"{'—':>19}" for n in sizes))
+            continue
+        cells: list[str] = []
+        multiples: list[tuple[str, float]] = []
         for name in sizes:
             found = per_size.get(name)
-            if found is None:
-                cells.append(f"{'—':>26}")
+            if found is None or name not in loads:
+                cells.append(f"{'—':>19}")
                 continue
             value = float(found["value"])  # type: ignore[arg-type]
-            nodes, executions = int(found["nodes"]), int(found["executions"])  # type: ignore[call-overload]
-            ratio = found["ratio"]
-            ratios.append((name, float(ratio) if isinstance(ratio, (int, float)) else None))
-            cell = (f"{value / nodes * 1e6:.1f}µs·{value / executions * 1e6:.1f}µs·"
-                    + (f"{ratio:.2f}x" if isinstance(ratio, (int, float)) else "—"))
-            cells.append(f"{cell:>26}")
-        flags = [f"{b[0]} {b[1] / a[1]:.1f}x {a[0]}" for a, b in itertools.pairwise(ratios)
-                 if a[1] and b[1] and b[1] / a[1] > GROWTH_LIMIT and stage != "json.loads (the floor)"]
+            per_node = value / int(found["nodes"]) * 1e6  # type: ignore[call-overload]
+            multiple = value / loads[name]
+            multiples.append((name, multiple))
+            cells.append(f"{per_node:>8.1f}µs {multiple:>7.2f}x")
+        flags = [f"{b[0]} {b[1] / a[1]:.1f}x {a[0]}" for a, b in itertools.pairwise(multiples)
+                 if b[1] >= GROWTH_FLOOR and b[1] / a[1] > GROWTH_LIMIT]
         lines.append(f"{stage[:44]:<44} " + " ".join(cells) + ("  NOT LINEAR: " + ", ".join(flags) if flags else "  yes"))
     return lines
 

@@ -542,8 +542,9 @@ def key_rows(body: bytes, repeats: int, text: str = SEARCH_TEXT) -> list[Row]:
         row("search: / opens the bar", [r.open_search for r in results], KEY_TARGETS["search"], "key to focused input repainted"),
         row("w: the why view", [r.why for r in results], KEY_TARGETS["w"],
             f"on {results[-1].why_node} (the node the run opens on), key to the why screen repainted"),
-        row("w: on the last failed node", [r.why_last for r in results], KEY_TARGETS["w"],
-            f"on {results[-1].why_last_node} (the longest path from the start)"),
+        *([row("w: on the last failed node", [r.why_last for r in results], KEY_TARGETS["w"],
+               f"on {results[-1].why_last_node} (the longest path from the start)")]
+          if all(r.why_last_node for r in results) else []),
         row("t: nested tree", [r.nested for r in results], KEY_TARGETS["t"], "key to the nested layout repainted"),
         row("t again: flat tree", [r.flat for r in results], KEY_TARGETS["t"], "key to the flat layout repainted"),
         row("q: quit", [r.quit for r in results], KEY_TARGETS["q"],
@@ -551,4 +552,134 @@ def key_rows(body: bytes, repeats: int, text: str = SEARCH_TEXT) -> list[Row]:
             f"{statistics.median(r.quit_handled for r in results) * 1000:.0f} ms; floor: a minimal app's q",
             floor=statistics.median(quit_floor)),
     ]
+    out.extend(terminal_rows(body, repeats))
     return out
+
+
+# -- in a terminal: the process, on a pseudo-terminal ------------------------------------------
+
+MINIMAL_APP_CODE = """
+import json, sys
+from textual.app import App
+from textual.widgets import Static
+class Minimal(App):
+    BINDINGS = [("q", "quit", "Quit")]
+    def compose(self):
+        yield Static("hello", markup=False)
+json.load(open(sys.argv[1], "rb"))
+Minimal().run()
+"""
+"""The floor in a terminal: a one-widget Textual app that loads the same JSON, as a process."""
+
+QUIET = 1.0
+"""The screen counts as painted when nothing has been written for this long."""
+
+
+@dataclass
+class TerminalRun:
+    painted: float
+    """From starting the process to its last write before `QUIET` seconds of silence."""
+    quit_exit: float
+    """From writing `q` to the process's exit."""
+    quit_restored: float
+    """From writing `q` to the last byte the process wrote (the terminal restored)."""
+
+
+def terminal_run(argv: list[str], timeout: float = 120.0) -> TerminalRun:
+    """Run `argv` on a 160x48 pseudo-terminal, wait for its screen to settle, press `q`."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    from benchmarks.run import ROOT
+
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(SIZE[0]), "LINES": str(SIZE[1]),
+           "PYTHONPATH": path}
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+                               close_fds=True)
+    os.close(slave)
+    last = start
+    written = 0
+
+    def read(wait: float) -> bool:
+        """Read what is there; False once the terminal is closed."""
+        nonlocal last, written
+        ready, _, _ = select.select([master], [], [], wait)
+        if not ready:
+            return True
+        try:
+            data = os.read(master, 1 << 20)
+        except OSError:
+            return False
+        if not data:
+            return False
+        written += len(data)
+        last = time.perf_counter()
+        return True
+
+    try:
+        while time.perf_counter() - start < timeout:
+            if not read(0.02):
+                break
+            if written > 1000 and time.perf_counter() - last > QUIET:
+                break
+        painted = last - start
+        pressed = time.perf_counter()
+        os.write(master, b"q")
+        while process.poll() is None and time.perf_counter() - pressed < timeout:
+            if not read(0.01):
+                break
+        process.wait(timeout)
+        exited = time.perf_counter()
+        while read(0):  # what is left in the terminal's buffer
+            if time.perf_counter() - exited > 1:
+                break
+        return TerminalRun(painted, exited - pressed, max(0.0, last - pressed))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+
+
+def terminal_rows(body: bytes, repeats: int) -> list[Row]:
+    """First paint and `q` of `run-inspector --file` as a process on a pseudo-terminal, against a
+    minimal Textual app that loads the same JSON, in turns."""
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".json", prefix="run-inspector-bench-") as file:
+        file.write(body)
+        file.flush()
+        inspector = [sys.executable, "-c", "import sys; from run_inspector.cli import main; sys.exit(main())",
+                     "--file", file.name]
+        minimal = [sys.executable, "-c", MINIMAL_APP_CODE, file.name]
+        floors: list[TerminalRun] = []
+        runs: list[TerminalRun] = []
+        for _ in range(repeats):
+            floors.append(terminal_run(minimal))
+            runs.append(terminal_run(inspector))
+    paint = Pairs()
+    quit_pairs = Pairs()
+    for floor, run in zip(floors, runs, strict=True):
+        paint.add(floor.painted, run.painted)
+        quit_pairs.add(floor.quit_exit, run.quit_exit)
+    restored = statistics.median(r.quit_restored for r in runs)
+    restored_floor = statistics.median(r.quit_restored for r in floors)
+    return [
+        Row.of("first paint in a terminal (a process, pty)", paint, 2.0,
+               f"start to the last write before {QUIET:g} s of quiet; floor: a minimal Textual app that "
+               "json.loads the file, a process"),
+        Row("q in a terminal: to the process's exit (pty)", quit_pairs.stage, quit_pairs.floor,
+            target=KEY_TARGETS["q"], absolute=True, pair_ratio=quit_pairs.ratio,
+            note=f"terminal restored (last write) after {restored * 1000:.0f} ms, the minimal app's after "
+                 f"{restored_floor * 1000:.0f} ms"),
+    ]
