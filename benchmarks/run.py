@@ -26,6 +26,7 @@ import gc
 import itertools
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -530,6 +531,37 @@ GROWTH_FLOOR = 0.1
 """Below this many `json.loads` of the same bytes a stage is too small to judge (noise)."""
 
 
+def _us(micros: float) -> str:
+    """Microseconds in 7 characters."""
+    return f"{micros:>7.1f}" if micros < 10_000 else f"{micros / 1000:>5.0f}ms"
+
+
+_SIZE_LINE = re.compile(r"^== (\S+): ([\d,]+) nodes, ([\d,]+) executions, ([\d.]+) MiB of JSON ==$")
+_ROW = re.compile(r"^(.+?)\s+([\d.]+) (µs|ms|s)\s+(?:[\d.]+ (?:µs|ms|s)|—)\s+(?:[\d.]+x|—)\s")
+"""A printed row whose value is a time: the stage (a name may be longer than its column), the
+time and its unit; then the floor and the ratio."""
+
+
+def results_from_printed(text: str) -> list[dict[str, object]]:
+    """The rows of `benchmarks.run`'s printed tables (as pasted in benchmarks/README.md), in the
+    form the growth table reads: a past run's output can be looked at again."""
+    results: list[dict[str, object]] = []
+    size: dict[str, object] | None = None
+    for line in text.splitlines():
+        if found := _SIZE_LINE.match(line.strip()):
+            name, nodes, executions, mib = found.groups()
+            size = {"size": name, "nodes": int(nodes.replace(",", "")),
+                    "executions": int(executions.replace(",", "")), "bytes": int(float(mib) * 2**20)}
+            continue
+        if size is None or line.startswith(("stage ", "==")):
+            continue
+        if timed_value := _ROW.match(line):
+            stage, number, unit = timed_value.groups()
+            seconds = float(number) * {"µs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+            results.append({**size, "stage": stage.strip(), "value": seconds, "floor": None, "ratio": None, "unit": "s"})
+    return results
+
+
 def growth_table(results: list[dict[str, object]]) -> list[str]:
     """Each stage size by size: time per node, and its cost in `json.loads` of the same bytes.
 
@@ -552,26 +584,28 @@ def growth_table(results: list[dict[str, object]]) -> list[str]:
     for result in results:
         if result["unit"] == "s" and isinstance(result["value"], (int, float)) and result["value"] > 0:
             by_stage.setdefault(str(result["stage"]), {})[str(result["size"])] = result
-    lines = ["", "== growth: time per node, and the time in json.loads of the same bytes, size by size ==",
-             f"{'stage':<44} " + " ".join(f"{name:>19}" for name in sizes) + "  linear?"]
+    lines = ["", "== growth: µs per node / per execution, and the time in json.loads of the same bytes, size by size ==",
+             f"{'stage':<44} " + " ".join(f"{name:>23}" for name in sizes) + "  linear?"]
     for stage, per_size in by_stage.items():
         if stage == "json.loads (the floor)":
             lines.append(f"{stage:<44} " + " ".join(
-                f"{(per_size[n]['value'] / per_size[n]['nodes'] * 1e6 if n in per_size else 0):>10.1f}µs/node"  # type: ignore[operator]
-                if n in per_size else f"{'—':>19}" for n in sizes))
+                f"{_us(float(per_size[n]['value']) / int(per_size[n]['nodes']) * 1e6)}/"  # type: ignore[arg-type, call-overload]
+                f"{_us(float(per_size[n]['value']) / int(per_size[n]['executions']) * 1e6)}{'':>8}"  # type: ignore[arg-type, call-overload]
+                if n in per_size else f"{'—':>23}" for n in sizes))
             continue
         cells: list[str] = []
         multiples: list[tuple[str, float]] = []
         for name in sizes:
             found = per_size.get(name)
             if found is None or name not in loads:
-                cells.append(f"{'—':>19}")
+                cells.append(f"{'—':>23}")
                 continue
             value = float(found["value"])  # type: ignore[arg-type]
             per_node = value / int(found["nodes"]) * 1e6  # type: ignore[call-overload]
+            per_execution = value / int(found["executions"]) * 1e6  # type: ignore[call-overload]
             multiple = value / loads[name]
             multiples.append((name, multiple))
-            cells.append(f"{per_node:>8.1f}µs {multiple:>7.2f}x")
+            cells.append(f"{_us(per_node)}/{_us(per_execution)} {multiple:>7.2f}x")
         flags = [f"{b[0]} {b[1] / a[1]:.1f}x {a[0]}" for a, b in itertools.pairwise(multiples)
                  if b[1] >= GROWTH_FLOOR and b[1] / a[1] > GROWTH_LIMIT]
         lines.append(f"{stage[:44]:<44} " + " ".join(cells) + ("  NOT LINEAR: " + ", ".join(flags) if flags else "  yes"))
@@ -591,7 +625,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-probe", nargs=2, metavar=("BODY", "CHANGED"), help=argparse.SUPPRESS)
     parser.add_argument("--one-size", nargs=2, metavar=("SIZE", "MISSES_FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--results", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--growth-from", type=Path, metavar="OUTPUT",
+                        help="print the growth table of a past run's printed output, and stop")
     args = parser.parse_args(argv)
+    if args.growth_from:
+        for line in growth_table(results_from_printed(args.growth_from.read_text(encoding="utf-8"))):
+            print(line)
+        return 0
     stages = [stage.strip().lower() for stage in args.stages.split(",") if stage.strip()]
     if unknown_stages := [stage for stage in stages if stage not in STAGES]:
         parser.error(f"unknown stage {', '.join(unknown_stages)} (choose from {', '.join(STAGES)})")

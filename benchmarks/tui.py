@@ -672,6 +672,14 @@ def terminal_run(argv: list[str], marker: bytes | None = None, timeout: float = 
         os.close(master)
 
 
+def title_marker(body: bytes) -> bytes | None:
+    """The longest ASCII word of the run's record title (the header shows it once the run is
+    there, never on the "Loading…" screen), to recognise the first frame that shows the run."""
+    title = json.loads(body)["run"].get("recordTitle") or ""
+    words = sorted((word for word in title.split() if word.isascii() and word.isalnum()), key=len)
+    return words[-1].encode() if words and len(words[-1]) >= 4 else None
+
+
 def terminal_rows(body: bytes, repeats: int) -> list[Row]:
     """First paint and `q` of `run-inspector --file` as a process on a pseudo-terminal, against a
     minimal Textual app that loads the same JSON, in turns."""
@@ -686,8 +694,7 @@ def terminal_rows(body: bytes, repeats: int) -> list[Row]:
         minimal = [sys.executable, "-c", MINIMAL_APP_CODE, file.name]
         floors: list[TerminalRun] = []
         runs: list[TerminalRun] = []
-        title = json.loads(body)["run"].get("recordTitle") or ""
-        marker = title[:12].encode() if title[:12].isascii() and title[:12].isprintable() and title else None
+        marker = title_marker(body)
         for _ in range(repeats):
             floors.append(terminal_run(minimal))
             runs.append(terminal_run(inspector, marker))

@@ -149,3 +149,20 @@ def test_the_memory_holders_run_once(capsys: pytest.CaptureFixture[str]) -> None
     assert memory.main(["--size", "S", "--top", "3"]) == 0
     out = capsys.readouterr().out
     assert "by type" in out and "the raw body kept" in out
+
+
+def test_a_printed_table_reads_back_for_the_growth_table() -> None:
+    from benchmarks.run import Row, results_from_printed
+
+    printed = "\n".join([
+        "== L: 2,000 nodes, 20,000 executions, 15.0 MiB of JSON ==",
+        format_row(Row("json.loads (the floor)", 0.0838, 0.0838)),
+        format_row(Row("a stage whose name is longer than its forty-four columns", 1.5, 0.0838)),
+        format_row(Row("peak memory", 5.0, unit="x")),
+    ])
+    results = results_from_printed(printed)
+    assert [(r["size"], r["nodes"], r["stage"]) for r in results] == [
+        ("L", 2000, "json.loads (the floor)"),
+        ("L", 2000, "a stage whose name is longer than its forty-four columns"),
+    ]
+    assert abs(float(results[1]["value"]) - 1.5) < 1e-9  # type: ignore[arg-type]
