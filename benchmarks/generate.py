@@ -25,13 +25,16 @@ statuses changed (what a poll of a live run sees), and the uuids of the nodes it
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import random
+import sys
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 
@@ -40,6 +43,8 @@ class Size:
     name: str
     nodes: int
     executions: int
+    chain: bool = False
+    """One long sequence of single steps (start, workers, end), each run once (`generate_chain`)."""
 
 
 SIZES: dict[str, Size] = {
@@ -47,6 +52,9 @@ SIZES: dict[str, Size] = {
     "M": Size("M", 300, 5_000),
     "L": Size("L", 2_000, 20_000),
     "XL": Size("XL", 5_000, 200_000),
+    # Beyond XL: XL already has 200,000 executions; what grows here is the node count. A chain
+    # of 100,000 nodes, every node but the end run once (the last one is still running).
+    "XXL-chain": Size("XXL-chain", 100_000, 99_999, chain=True),
 }
 
 _EPOCH = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
@@ -135,9 +143,14 @@ class _Block:
 
 
 class _RunBuilder:
-    def __init__(self, nodes: int, executions: int, seed: int) -> None:
+    def __init__(self, nodes: int, executions: int, seed: int, *, chain: bool = False,
+                 finished: bool = False) -> None:
         if nodes < 12:
             raise ValueError("a synthetic run needs at least 12 nodes")
+        self.chain_only = chain
+        """Only single steps, one after the other, every one reached."""
+        self.finished = finished
+        """The run is over (`success`): every block ran and so did the end node."""
         self.g = _Gen(seed)
         self.target_nodes = nodes
         self.target_executions = executions
@@ -426,6 +439,8 @@ class _RunBuilder:
                 ["step"] * 8 + ["branch"] * 3 + ["switch", "split", "filter"] + ["group"] * 2 + ["loop"] * 2
             )
             index += 1
+            if self.chain_only:
+                kind = "plain"
             # The largest block is a switch of 5 routes of 3 steps (16 nodes): near the end of
             # the budget, fill up with one-node blocks.
             if remaining < 17:
@@ -458,13 +473,15 @@ class _RunBuilder:
 
         executions = self._plan(blocks, start, end)
         return {
-            "run": self._run_record("running", executions),
+            "run": self._run_record("success" if self.finished else "running", executions),
             "runContext": self.context,
             "runComputedConfigs": self.computed,
         }
 
     def _plain_play(self, node: dict[str, Any]) -> Callable[[int, str | None], Iterator[_Step]]:
         def play(extra: int, after: str | None) -> Iterator[_Step]:
+            for _ in range(extra):  # failed attempts before the last one
+                yield _Step(node, "error", title="❌ Attempt failed", error=self.error_text(node), duration_ms=1500)
             yield _Step(node, title=self.ok_title(node), next_uuid=after)
 
         return play
@@ -472,9 +489,13 @@ class _RunBuilder:
     def _plan(self, blocks: list[_Block], start: dict[str, Any], end: dict[str, Any]) -> list[dict[str, Any]]:
         """Choose how far the run got and where the extra executions go; emit them in order."""
         g = self.g
-        reached = max(1, len(blocks) - max(1, len(blocks) // 20))  # the last ~5% are not reached yet
+        if self.finished or self.chain_only:
+            reached = len(blocks)
+        else:
+            reached = max(1, len(blocks) - max(1, len(blocks) // 20))  # the last ~5% are not reached yet
         ran = blocks[:reached]
-        budget = self.target_executions - 1 - sum(b.minimum for b in ran)  # 1: the start node
+        # 1: the start node (and the end node, when the run is over)
+        budget = self.target_executions - 1 - self.finished - sum(b.minimum for b in ran)
         if budget < 0:
             raise ValueError("too few executions for this many nodes")
         retryable = [b for b in ran if b.extra_kind == "retries"]
@@ -500,6 +521,10 @@ class _RunBuilder:
                 given += block.extra
             groups[0].extra += budget - given
             budget = 0
+        if budget and self.chain_only:  # spread over the chain as retries (plain steps retry too)
+            for index in sorted(g.rng.sample(range(len(ran)), min(budget, len(ran)))):
+                ran[index].extra += 1
+                budget -= 1
         if budget:  # no group ran: give what is left to retries of the first step
             target = next((b for b in ran if b.kind in ("step", "plain")), ran[0])
             target.extra += budget
@@ -508,8 +533,11 @@ class _RunBuilder:
         for position, block in enumerate(ran):
             after = blocks[position + 1].entry["uuid"] if position + 1 < len(blocks) else end["uuid"]
             steps.extend(block.play(block.extra, after))
-        steps[-1].status = "running"
-        steps[-1].next_uuid = None
+        if self.finished:
+            steps.append(_Step(end, title="✅ Ended", duration_ms=1))
+        else:
+            steps[-1].status = "running"
+            steps[-1].next_uuid = None
         assert len(steps) == self.target_executions, (len(steps), self.target_executions)
         return self._executions(steps)
 
@@ -584,19 +612,30 @@ class _RunBuilder:
             "executions": executions,
             "createdAt": _iso(0),
             "updatedAt": _iso(self.elapsed_ms),
-            "finishedAt": None,
+            "finishedAt": _iso(self.elapsed_ms) if status != "running" else None,
             "deletedAt": None,
         }
 
 
-def generate(nodes: int, executions: int, seed: int = 1) -> dict[str, Any]:
-    """A GET-run response with exactly `nodes` nodes and `executions` executions."""
-    return _RunBuilder(nodes, executions, seed).build()
+def generate(nodes: int, executions: int, seed: int = 1, *, chain: bool = False,
+             finished: bool = False) -> dict[str, Any]:
+    """A GET-run response with exactly `nodes` nodes and `executions` executions.
+
+    `chain`: one long sequence of single steps, every one reached (`executions` of at least
+    `nodes - 1` while running, `nodes` when finished; more become retries spread over the
+    chain). `finished`: the run is over (`success`): every block ran, and the end node too.
+    """
+    return _RunBuilder(nodes, executions, seed, chain=chain, finished=finished).build()
 
 
-def generate_size(size: str | Size, seed: int = 1) -> dict[str, Any]:
+def generate_chain(nodes: int, seed: int = 1, *, finished: bool = False) -> dict[str, Any]:
+    """A chain of `nodes` nodes, each run once (while running, the end is not reached yet)."""
+    return generate(nodes, nodes if finished else nodes - 1, seed, chain=True, finished=finished)
+
+
+def generate_size(size: str | Size, seed: int = 1, *, finished: bool = False) -> dict[str, Any]:
     chosen = SIZES[size] if isinstance(size, str) else size
-    return generate(chosen.nodes, chosen.executions, seed)
+    return generate(chosen.nodes, chosen.executions, seed, chain=chosen.chain, finished=finished)
 
 
 def to_bytes(data: dict[str, Any]) -> bytes:
@@ -635,3 +674,86 @@ def mutate_executions(
     run["executions"] = executions
     run["updatedAt"] = _iso(10**8 + len(executions))
     return {**data, "run": run}, touched
+
+
+# -- the command line ------------------------------------------------------------------------
+
+_CLI_HELP = """Write a synthetic Cargo GET-run response (the benchmarks' runs) as compact JSON.
+
+The same arguments and seed always give the same bytes. Examples:
+
+    python -m benchmarks.generate L --out run_L.json
+    python -m benchmarks.generate --nodes 500 --executions 4000 --seed 7 --out run.json
+    python -m benchmarks.generate --chain --nodes 100000 --out chain.json   # each node run once
+    python -m benchmarks.generate XXL-chain --out chain.json                 # the same
+    python -m benchmarks.generate L --finished --out done.json              # the run is over
+    python -m benchmarks.generate L --mutate 0.01 --out changed.json        # 1% of statuses flipped
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generate", description=_CLI_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("size", nargs="?", help=f"a named size: {', '.join(SIZES)} (or use --nodes)")
+    parser.add_argument("--nodes", type=int, help="number of nodes (top-level and group sub-graph nodes)")
+    parser.add_argument("--executions", type=int,
+                        help="number of executions (default: 10 per node; with --chain one per node)")
+    parser.add_argument("--chain", action="store_true",
+                        help="one long sequence of single steps, every one reached (no branches, groups, loops)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument("--running", dest="finished", action="store_false", default=False,
+                       help="the run is still running: the last execution runs (the default)")
+    state.add_argument("--finished", dest="finished", action="store_true",
+                       help="the run is over (success): every node ran, the end node too")
+    parser.add_argument("--mutate", type=float, metavar="FRACTION",
+                        help="write the body a later poll would see: FRACTION of the executions' statuses "
+                             "changed (0.01 is the benchmarks' 1%%-changed refresh)")
+    parser.add_argument("--mutate-seed", type=int, default=2, help="seed of the mutation (default 2)")
+    parser.add_argument("--out", type=Path, help="write here (default: standard output)")
+    args = parser.parse_args(argv)
+
+    if args.size is not None:
+        if args.nodes is not None:
+            parser.error("give a named size or --nodes, not both")
+        chosen = next((s for name, s in SIZES.items() if name.upper() == args.size.upper()), None)
+        if chosen is None:
+            parser.error(f"unknown size {args.size!r} (choose from {', '.join(SIZES)})")
+        nodes, chain = chosen.nodes, chosen.chain or args.chain
+        executions = args.executions if args.executions is not None else chosen.executions
+    elif args.nodes is not None:
+        nodes, chain = args.nodes, args.chain
+        if args.executions is not None:
+            executions = args.executions
+        elif chain:
+            executions = nodes if args.finished else nodes - 1
+        else:
+            executions = nodes * 10
+    else:
+        parser.error("give a named size or --nodes")
+    if chain and args.finished and executions < nodes:
+        executions = nodes  # a finished chain ran its end node too
+    try:
+        data = generate(nodes, executions, args.seed, chain=chain, finished=args.finished)
+    except ValueError as error:
+        parser.error(str(error))
+    touched: set[str] = set()
+    if args.mutate is not None:
+        if not 0 < args.mutate <= 1:
+            parser.error("--mutate takes a fraction in (0, 1]")
+        data, touched = mutate_executions(data, args.mutate, args.mutate_seed)
+    body = to_bytes(data)
+    if args.out is None:
+        sys.stdout.buffer.write(body)
+    else:
+        args.out.write_bytes(body)
+        what = f"; {len(touched)} nodes' executions changed" if args.mutate is not None else ""
+        print(f"{args.out}: {nodes:,} nodes, {executions:,} executions, {len(body) / 2**20:.1f} MiB{what}",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

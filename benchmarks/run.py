@@ -3,6 +3,14 @@
     python -m benchmarks.run                 # S, M, L and XL (a few minutes on 2 cores)
     python benchmarks/run.py --sizes S,M,L   # a subset
     python -m benchmarks.run --no-tui        # the core stages only
+    python -m benchmarks.run --sizes L --stages keys,poll --quick   # issue 16's new rows on L
+    python -m benchmarks.run --sizes S,M,L,XL,XXL-chain             # the growth table, S to XXL
+
+Stages (`--stages`, default all): `core` (parse, build, --print, refreshes, memory), `tui`
+(first paint, a 1%-changed refresh), `keys` (search, w, t, q on the app), `poll` (CPU per
+poll of an unchanged running run through a loopback HTTP server, with and without the app).
+With more than one size, a growth table follows: each stage's time per node and per
+execution, and its ratio to the floor, size by size.
 
 Each stage is timed against its floor in turns (floor, stage, floor, stage, ...) so that the
 noise of a shared machine hits both alike, and is printed as the median time, the floor's
@@ -15,8 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -39,12 +49,26 @@ from run_inspector.models import parse_run_response  # noqa: E402
 from run_inspector.poller import Poller, Snapshot, diff_graphs  # noqa: E402
 from run_inspector.source import RunSource  # noqa: E402
 
-REPEATS = {"S": 15, "M": 9, "L": 7, "XL": 3}
+REPEATS = {"S": 15, "M": 9, "L": 7, "XL": 3, "XXL-chain": 2}
 """In-process repeats per size (the median is reported); XL takes seconds per repeat."""
-SUBPROCESS_REPEATS = {"S": 5, "M": 5, "L": 3, "XL": 1}
+SUBPROCESS_REPEATS = {"S": 5, "M": 5, "L": 3, "XL": 1, "XXL-chain": 1}
+TUI_REPEATS = {"S": 3, "M": 3, "L": 3, "XL": 1, "XXL-chain": 1}
+QUICK = {"repeats": 3, "subprocess": 2, "tui": 2}
+"""`--quick`: at most this many repeats (L's rows in a few minutes)."""
+STAGES = ("core", "tui", "keys", "poll")
 
-PRINT_CODE = "import sys; from run_inspector.cli import main; sys.exit(main())"
-FLOOR_CODE = "import json, sys; json.load(open(sys.argv[1], 'rb'))"
+# Both processes report their own peak RSS (Linux's VmHWM, read as they exit) on stderr.
+_REPORT_PEAK = (
+    "import atexit, sys\n"
+    "def _peak():\n"
+    "    try:\n"
+    "        for line in open('/proc/self/status'):\n"
+    "            if line.startswith('VmHWM:'): sys.stderr.write('\\nPEAK_RSS_KB ' + line.split()[1] + '\\n')\n"
+    "    except OSError: pass\n"
+    "atexit.register(_peak)\n"
+)
+PRINT_CODE = _REPORT_PEAK + "from run_inspector.cli import main; sys.exit(main())"
+FLOOR_CODE = _REPORT_PEAK + "import json; json.load(open(sys.argv[1], 'rb'))"
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -258,17 +282,42 @@ def run_command(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[byt
     return time.perf_counter() - start, done
 
 
+def _peak_of(done: subprocess.CompletedProcess[bytes]) -> int | None:
+    """The peak RSS a process reported on its way out (`_REPORT_PEAK`), in bytes."""
+    for line in reversed(done.stderr.decode("utf-8", "replace").splitlines()):
+        if line.startswith("PEAK_RSS_KB "):
+            return int(line.split()[1]) * 1024
+    return None
+
+
 def print_subprocess(path: Path, repeats: int) -> Row:
     """`run-inspector --file PATH --print` against `python -c 'json.load(...)'`, both as processes."""
+    return print_rows(path, repeats)[0]
+
+
+def print_rows(path: Path, repeats: int, target: float | None = 3.0) -> list[Row]:
+    """`--print` against `python -c 'json.load(...)'` as processes: time, and peak RSS of each."""
     pairs = Pairs()
+    peaks: list[tuple[int, int]] = []
     for _ in range(repeats):
-        floor, _ = run_command([sys.executable, "-c", FLOOR_CODE, str(path)])
+        floor, floor_done = run_command([sys.executable, "-c", FLOOR_CODE, str(path)])
         stage, done = run_command([sys.executable, "-c", PRINT_CODE, "--file", str(path), "--print"])
         if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no output)"]
-            return Row("--print (subprocess)", None, note=f"failed, exit {done.returncode}: {lines[-1][:90]}")
+            lines = [line for line in done.stderr.decode("utf-8", "replace").strip().splitlines()
+                     if not line.startswith("PEAK_RSS_KB")] or ["(no output)"]
+            return [Row("--print (subprocess)", None, note=f"failed, exit {done.returncode}: {lines[-1][:90]}")]
         pairs.add(floor, stage)
-    return Row.of("--print end to end (subprocess)", pairs, 3.0, "floor: python -c json.load(...) as a process")
+        floor_peak, stage_peak = _peak_of(floor_done), _peak_of(done)
+        if floor_peak and stage_peak:
+            peaks.append((floor_peak, stage_peak))
+    rows = [Row.of("--print end to end (subprocess)", pairs, target, "floor: python -c json.load(...) as a process")]
+    if peaks:
+        floor_peak = statistics.median(p[0] for p in peaks)
+        stage_peak = statistics.median(p[1] for p in peaks)
+        rows.append(Row("peak RSS: --print vs the json.load process", stage_peak / floor_peak, unit="x",
+                        note=f"{stage_peak / 2**20:.0f} MiB against {floor_peak / 2**20:.0f} MiB "
+                             "(each process's VmHWM)"))
+    return rows
 
 
 # -- peak memory (in a fresh process) --------------------------------------------------------
@@ -361,7 +410,7 @@ def core_rows(prepared: Prepared, repeats: int, subprocess_repeats: int) -> list
 
     rows.append(Row.of("graph build", graph_build(body, repeats), 0.5))
 
-    rows.append(print_subprocess(prepared.path, subprocess_repeats))
+    rows.extend(print_rows(prepared.path, subprocess_repeats))
 
     pairs, note = refresh_unchanged(body, repeats)
     rows.append(Row.of("refresh, byte-identical body (poll_once)", pairs, 0.2, note))
@@ -381,6 +430,18 @@ def tui_rows(prepared: Prepared, repeats: int) -> list[Row]:
     return tui.rows(prepared.size.name, prepared.body, prepared.changed, prepared.changed_nodes, repeats)
 
 
+def key_rows(prepared: Prepared, repeats: int) -> list[Row]:
+    from benchmarks import tui
+
+    return tui.key_rows(prepared.body, repeats)
+
+
+def poll_rows(prepared: Prepared, polls: int) -> list[Row]:
+    from benchmarks import poll
+
+    return poll.rows(prepared.body, polls)
+
+
 TARGETED_SIZE = "L"
 """The issue sets its ratio targets on L; XL has only its UI-step limit (set in the TUI rows)."""
 
@@ -388,23 +449,36 @@ TARGETED_SIZE = "L"
 def only_targets_of(size: str, rows: list[Row]) -> list[Row]:
     """Keep the targets that apply to `size`: all on L, the 200 ms UI steps on XL, none on S/M.
 
-    Which lines a refresh relabels is a correctness check, kept at every size.
+    Which lines a refresh relabels is a correctness check, kept at every size (so is whether
+    the search count is exact).
     """
     if size == TARGETED_SIZE:
         return rows
     for row in rows:
-        if size == "XL" and row.absolute:
+        if size == "XL" and row.absolute and row.stage.startswith(("refresh", "idle")):
             continue
         row.target = None
     return rows
 
 
 def run_size(size: Size, workdir: Path, *, repeats: int, subprocess_repeats: int, with_tui: bool,
-             tui_repeats: int = 3) -> list[Row]:
+             tui_repeats: int = 3, stages: Iterable[str] = ("core", "tui")) -> list[Row]:
+    stages = set(stages)
+    if not with_tui:
+        stages -= {"tui", "keys", "poll"}
     prepared = prepare(size, workdir)
-    rows = core_rows(prepared, repeats, subprocess_repeats)
-    if with_tui:
+    rows: list[Row] = []
+    if "core" in stages:
+        rows.extend(core_rows(prepared, repeats, subprocess_repeats))
+    elif "keys" in stages or "poll" in stages:  # the floor row, for the growth table
+        floor = statistics.median(timed(lambda: json.loads(prepared.body)) for _ in range(repeats))
+        rows.append(Row("json.loads (the floor)", floor, floor))
+    if "tui" in stages:
         rows.extend(tui_rows(prepared, tui_repeats))
+    if "keys" in stages:
+        rows.extend(key_rows(prepared, tui_repeats))
+    if "poll" in stages:
+        rows.extend(poll_rows(prepared, polls=max(3, 2 * tui_repeats)))
     return only_targets_of(size.name, rows)
 
 
@@ -416,56 +490,189 @@ def print_table(size: Size, body_size: int, rows: Iterable[Row]) -> None:
         print(format_row(row))
 
 
-def one_size(name: str, with_tui: bool, misses_file: Path) -> None:
-    """Run and print one size; append its misses (one per line) to `misses_file`."""
+def size_named(name: str) -> Size | None:
+    """A size by its name, in any case (`xxl-chain`)."""
+    return next((size for key, size in SIZES.items() if key.upper() == name.strip().upper()), None)
+
+
+def one_size(name: str, with_tui: bool, misses_file: Path, *, stages: Iterable[str] = STAGES,
+             quick: bool = False, results_file: Path | None = None) -> None:
+    """Run and print one size; append its misses (one per line) to `misses_file`, and its rows
+    (as JSON lines, for the growth table) to `results_file`."""
     size = SIZES[name]
+    repeats, subprocess_repeats, tui_repeats = REPEATS[name], SUBPROCESS_REPEATS[name], TUI_REPEATS[name]
+    if quick:
+        repeats = min(repeats, QUICK["repeats"])
+        subprocess_repeats = min(subprocess_repeats, QUICK["subprocess"])
+        tui_repeats = min(tui_repeats, QUICK["tui"])
     with tempfile.TemporaryDirectory(prefix="run-inspector-bench-") as tmp:
-        rows = run_size(size, Path(tmp), repeats=REPEATS[name], subprocess_repeats=SUBPROCESS_REPEATS[name],
-                        with_tui=with_tui, tui_repeats=1 if name == "XL" else 3)
-        print_table(size, (Path(tmp) / f"run_{name}.json").stat().st_size, rows)
+        rows = run_size(size, Path(tmp), repeats=repeats, subprocess_repeats=subprocess_repeats,
+                        with_tui=with_tui, tui_repeats=tui_repeats, stages=stages)
+        body_size = (Path(tmp) / f"run_{name}.json").stat().st_size
+        print_table(size, body_size, rows)
     with misses_file.open("a", encoding="utf-8") as out:
         for row in rows:
             if row.verdict == "MISS":
                 out.write(f"{name}: {row.stage} ({row.miss_by() or 'see the note'})\n")
+    if results_file is not None:
+        with results_file.open("a", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps({"size": name, "nodes": size.nodes, "executions": size.executions,
+                                      "bytes": body_size, "stage": row.stage, "value": row.value,
+                                      "floor": row.floor, "ratio": row.ratio, "unit": row.unit}) + "\n")
+
+
+# -- growth across sizes ----------------------------------------------------------------------
+
+GROWTH_LIMIT = 1.5
+"""A stage whose cost relative to `json.loads` grows by more than this from one size to the next
+(XL to XXL above all) is flagged as not linear."""
+GROWTH_FLOOR = 0.1
+"""Below this many `json.loads` of the same bytes a stage is too small to judge (noise)."""
+
+
+def _us(micros: float) -> str:
+    """Microseconds in 7 characters."""
+    return f"{micros:>7.1f}" if micros < 10_000 else f"{micros / 1000:>5.0f}ms"
+
+
+_SIZE_LINE = re.compile(r"^== (\S+): ([\d,]+) nodes, ([\d,]+) executions, ([\d.]+) MiB of JSON ==$")
+_ROW = re.compile(r"^(.+?)\s+([\d.]+) (µs|ms|s)\s+(?:[\d.]+ (?:µs|ms|s)|—)\s+(?:[\d.]+x|—)\s")
+"""A printed row whose value is a time: the stage (a name may be longer than its column), the
+time and its unit; then the floor and the ratio."""
+
+
+def results_from_printed(text: str) -> list[dict[str, object]]:
+    """The rows of `benchmarks.run`'s printed tables (as pasted in benchmarks/README.md), in the
+    form the growth table reads: a past run's output can be looked at again."""
+    results: list[dict[str, object]] = []
+    size: dict[str, object] | None = None
+    for line in text.splitlines():
+        if found := _SIZE_LINE.match(line.strip()):
+            name, nodes, executions, mib = found.groups()
+            size = {"size": name, "nodes": int(nodes.replace(",", "")),
+                    "executions": int(executions.replace(",", "")), "bytes": int(float(mib) * 2**20)}
+            continue
+        if size is None or line.startswith(("stage ", "==")):
+            continue
+        if timed_value := _ROW.match(line):
+            stage, number, unit = timed_value.groups()
+            seconds = float(number) * {"µs": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+            results.append({**size, "stage": stage.strip(), "value": seconds, "floor": None, "ratio": None, "unit": "s"})
+    return results
+
+
+def growth_table(results: list[dict[str, object]]) -> list[str]:
+    """Each stage size by size: time per node, and its cost in `json.loads` of the same bytes.
+
+    Every timed row is divided by the `json.loads` floor of its own size (not by its own
+    floor, which for a key is a constant: a minimal app's key), so the second number is the
+    stage's cost relative to the input's size. `json.loads` is linear in the bytes: a stage
+    whose multiple keeps growing grows faster than its input, and is flagged when it grows by
+    more than `GROWTH_LIMIT` from one size to the next.
+    """
+    sizes: list[str] = []
+    loads: dict[str, float] = {}
+    for result in results:
+        if result["size"] not in sizes:
+            sizes.append(str(result["size"]))
+        if result["stage"] == "json.loads (the floor)" and isinstance(result["value"], (int, float)):
+            loads[str(result["size"])] = float(result["value"])
+    if len(sizes) < 2:
+        return []
+    by_stage: dict[str, dict[str, dict[str, object]]] = {}
+    for result in results:
+        if result["unit"] == "s" and isinstance(result["value"], (int, float)) and result["value"] > 0:
+            by_stage.setdefault(str(result["stage"]), {})[str(result["size"])] = result
+    lines = ["", "== growth: µs per node / per execution, and the time in json.loads of the same bytes, size by size ==",
+             f"{'stage':<44} " + " ".join(f"{name:>23}" for name in sizes) + "  linear?"]
+    for stage, per_size in by_stage.items():
+        if stage == "json.loads (the floor)":
+            lines.append(f"{stage:<44} " + " ".join(
+                f"{_us(float(per_size[n]['value']) / int(per_size[n]['nodes']) * 1e6)}/"  # type: ignore[arg-type, call-overload]
+                f"{_us(float(per_size[n]['value']) / int(per_size[n]['executions']) * 1e6)}{'':>8}"  # type: ignore[arg-type, call-overload]
+                if n in per_size else f"{'—':>23}" for n in sizes))
+            continue
+        cells: list[str] = []
+        multiples: list[tuple[str, float]] = []
+        for name in sizes:
+            found = per_size.get(name)
+            if found is None or name not in loads:
+                cells.append(f"{'—':>23}")
+                continue
+            value = float(found["value"])  # type: ignore[arg-type]
+            per_node = value / int(found["nodes"]) * 1e6  # type: ignore[call-overload]
+            per_execution = value / int(found["executions"]) * 1e6  # type: ignore[call-overload]
+            multiple = value / loads[name]
+            multiples.append((name, multiple))
+            cells.append(f"{_us(per_node)}/{_us(per_execution)} {multiple:>7.2f}x")
+        flags = [f"{b[0]} {b[1] / a[1]:.1f}x {a[0]}" for a, b in itertools.pairwise(multiples)
+                 if b[1] >= GROWTH_FLOOR and b[1] / a[1] > GROWTH_LIMIT]
+        lines.append(f"{stage[:44]:<44} " + " ".join(cells) + ("  NOT LINEAR: " + ", ".join(flags) if flags else "  yes"))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="S,M,L,XL", help="comma-separated: S, M, L, XL")
-    parser.add_argument("--no-tui", action="store_true", help="skip the TUI stages")
+    parser.add_argument("--sizes", default="S,M,L,XL", help=f"comma-separated: {', '.join(SIZES)}")
+    parser.add_argument("--stages", default=",".join(STAGES),
+                        help=f"comma-separated, of {', '.join(STAGES)} (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"fewer repeats (at most {QUICK['repeats']} in process, {QUICK['subprocess']} "
+                             f"processes, {QUICK['tui']} app sessions)")
+    parser.add_argument("--no-tui", action="store_true", help="skip the stages that start the app (tui, keys, poll)")
     parser.add_argument("--memory-probe", nargs=2, metavar=("BODY", "CHANGED"), help=argparse.SUPPRESS)
     parser.add_argument("--one-size", nargs=2, metavar=("SIZE", "MISSES_FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--growth-from", type=Path, metavar="OUTPUT",
+                        help="print the growth table of a past run's printed output, and stop")
     args = parser.parse_args(argv)
+    if args.growth_from:
+        for line in growth_table(results_from_printed(args.growth_from.read_text(encoding="utf-8"))):
+            print(line)
+        return 0
+    stages = [stage.strip().lower() for stage in args.stages.split(",") if stage.strip()]
+    if unknown_stages := [stage for stage in stages if stage not in STAGES]:
+        parser.error(f"unknown stage {', '.join(unknown_stages)} (choose from {', '.join(STAGES)})")
     if args.memory_probe:
         print(json.dumps(memory_probe(*args.memory_probe)))
         return 0
     if args.one_size:
-        one_size(args.one_size[0], not args.no_tui, Path(args.one_size[1]))
+        one_size(args.one_size[0], not args.no_tui, Path(args.one_size[1]), stages=stages, quick=args.quick,
+                 results_file=args.results)
         return 0
-    names = [name.strip().upper() for name in args.sizes.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SIZES]
+    chosen = [(name, size_named(name)) for name in args.sizes.split(",") if name.strip()]
+    unknown = [name for name, size in chosen if size is None]
     if unknown:
         parser.error(f"unknown size {', '.join(unknown)} (choose from {', '.join(SIZES)})")
+    names = [size.name for _, size in chosen if size is not None]
     print(f"run-inspector benchmarks · Python {sys.version.split()[0]} · {os.cpu_count()} CPUs · "
-          f"medians of S/M/L/XL = {'/'.join(str(REPEATS[n]) for n in SIZES)} repeats · "
-          "each size in a fresh process", flush=True)
+          f"medians of {'/'.join(names)} = {'/'.join(str(REPEATS[n]) for n in names)} repeats"
+          f"{' (--quick: at most ' + str(QUICK['repeats']) + ')' if args.quick else ''} · "
+          f"stages {','.join(stages)} · each size in a fresh process", flush=True)
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory(prefix="run-inspector-bench-") as tmp:
         misses_file = Path(tmp) / "misses.txt"
         misses_file.touch()
+        results_file = Path(tmp) / "results.jsonl"
+        results_file.touch()
         for name in names:
             # A fresh process per size: the heap an earlier size left (an XL run is over a GB,
             # the TUI stages load Textual) would slow the next one's Python-heavy stages.
-            argv_child = [sys.executable, "-m", "benchmarks.run", "--one-size", name, str(misses_file)]
-            done = subprocess.run([*argv_child, *(["--no-tui"] if args.no_tui else [])], env=env, cwd=ROOT,
-                                  check=False)
+            argv_child = [sys.executable, "-m", "benchmarks.run", "--one-size", name, str(misses_file),
+                          "--results", str(results_file), "--stages", ",".join(stages)]
+            argv_child += (["--no-tui"] if args.no_tui else []) + (["--quick"] if args.quick else [])
+            done = subprocess.run(argv_child, env=env, cwd=ROOT, check=False)
             if done.returncode != 0:
                 print(f"\n{name}: the benchmark process failed (exit {done.returncode})")
                 with misses_file.open("a", encoding="utf-8") as out:
                     out.write(f"{name}: the benchmark process failed\n")
         misses = misses_file.read_text(encoding="utf-8").splitlines()
+        results = [json.loads(line) for line in results_file.read_text(encoding="utf-8").splitlines() if line]
+    for line in growth_table(results):
+        print(line)
     print(f"\nTotal {time.perf_counter() - started:.0f} s.", end=" ")
     print("Misses: " + "; ".join(misses) if misses else "Every target met.")
     return 0

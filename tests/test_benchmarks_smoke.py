@@ -74,3 +74,95 @@ def test_the_tui_stages_run_once(tmp_path: Path) -> None:
     assert [row for row in rows if row.value is None] == []
     labels = next(row for row in rows if row.stage.startswith("refresh, 1% changed: labels"))
     assert labels.passed, labels.note  # a refresh relabels only lines of nodes that changed
+
+
+def test_the_generator_command_line_writes_chains_finished_runs_and_mutations(tmp_path: Path) -> None:
+    from benchmarks.generate import main
+
+    out = tmp_path / "chain.json"
+    assert main(["--chain", "--nodes", "40", "--seed", "2", "--out", str(out)]) == 0
+    graph = graph_of(out.read_bytes())
+    assert len(graph.states) == 40
+    assert sum(len(state.executions) for state in graph.states.values()) == 39  # all but the end
+    assert not {"branch", "switch", "split", "filter", "group"} & {state.action for state in graph.states.values()}
+    assert graph.summary.status == "running"
+
+    assert main(["--chain", "--nodes", "40", "--finished", "--out", str(out)]) == 0
+    graph = graph_of(out.read_bytes())
+    assert sum(len(state.executions) for state in graph.states.values()) == 40
+    assert graph.summary.status == "success"
+
+    assert main(["S", "--out", str(out)]) == 0
+    plain = out.read_bytes()
+    assert plain == to_bytes(generate(30, 100, seed=1))  # a named size is the benchmarks' run
+    assert main(["S", "--mutate", "0.01", "--out", str(out)]) == 0
+    assert out.read_bytes() == to_bytes(mutate_executions(generate(30, 100, seed=1), 0.01)[0])
+    with pytest.raises(SystemExit):
+        main(["--nodes", "5", "--out", str(out)])  # too small: a usage error, not a traceback
+
+
+def test_the_growth_table_flags_a_stage_that_grows_faster_than_json_loads() -> None:
+    from benchmarks.run import growth_table
+
+    def result(size: str, nodes: int, stage: str, value: float) -> dict[str, object]:
+        return {"size": size, "nodes": nodes, "executions": nodes * 10, "bytes": nodes, "stage": stage,
+                "value": value, "floor": None, "ratio": None, "unit": "s"}
+
+    lines = growth_table([
+        result("L", 2000, "json.loads (the floor)", 0.1), result("L", 2000, "linear", 0.1),
+        result("L", 2000, "quadratic", 0.1),
+        result("XXL", 100_000, "json.loads (the floor)", 5.0), result("XXL", 100_000, "linear", 6.0),
+        result("XXL", 100_000, "quadratic", 50.0),
+    ])
+    linear = next(line for line in lines if line.startswith("linear"))
+    quadratic = next(line for line in lines if line.startswith("quadratic"))
+    assert linear.endswith("yes")
+    assert "NOT LINEAR: XXL 10.0x L" in quadratic
+
+
+def test_the_key_rows_run_once() -> None:
+    tui = pytest.importorskip("benchmarks.tui")
+    body = to_bytes(generate(TINY.nodes, TINY.executions, seed=1))
+    rows = tui.key_rows(body, repeats=1, text="st")
+    assert [format_row(row) for row in rows if row.value is None] == []
+    stages = [row.stage for row in rows]
+    assert any(stage.startswith("search") for stage in stages)
+    assert any(stage.startswith("w:") for stage in stages) and any(stage.startswith("q:") for stage in stages)
+    assert any(stage.startswith("t:") for stage in stages)
+    exact = next(row for row in rows if "count was exact" in row.stage)
+    assert exact.passed is not None  # checked, whichever way it came out
+
+
+def test_the_idle_poll_rows_run_once() -> None:
+    pytest.importorskip("benchmarks.tui")
+    from benchmarks import poll
+
+    body = to_bytes(generate(TINY.nodes, TINY.executions, seed=1))
+    rows = poll.rows(body, polls=1)
+    assert [format_row(row) for row in rows if row.value is None] == []
+    assert all(row.value is not None and row.value >= 0 for row in rows[:1])
+
+
+def test_the_memory_holders_run_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import memory
+
+    assert memory.main(["--size", "S", "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "by type" in out and "the raw body kept" in out
+
+
+def test_a_printed_table_reads_back_for_the_growth_table() -> None:
+    from benchmarks.run import Row, results_from_printed
+
+    printed = "\n".join([
+        "== L: 2,000 nodes, 20,000 executions, 15.0 MiB of JSON ==",
+        format_row(Row("json.loads (the floor)", 0.0838, 0.0838)),
+        format_row(Row("a stage whose name is longer than its forty-four columns", 1.5, 0.0838)),
+        format_row(Row("peak memory", 5.0, unit="x")),
+    ])
+    results = results_from_printed(printed)
+    assert [(r["size"], r["nodes"], r["stage"]) for r in results] == [
+        ("L", 2000, "json.loads (the floor)"),
+        ("L", 2000, "a stage whose name is longer than its forty-four columns"),
+    ]
+    assert abs(float(results[1]["value"]) - 1.5) < 1e-9  # type: ignore[arg-type]
